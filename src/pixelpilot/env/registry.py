@@ -1,0 +1,43 @@
+"""The environment registry: names for `--env`, resolved lazily to adapter classes.
+
+Every adapter class has a `Config` pydantic model (its options, each with unit and default) and a
+constructor taking that config. `create_env` validates options into the config and builds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pixelpilot.env.base import Environment
+from pixelpilot.registry import Registry, config_error
+
+ENVIRONMENTS: Registry[Any] = Registry("environment")
+ENVIRONMENTS.register("fake", "pixelpilot.env.fake:FakeEnv", help="generated test screens")
+ENVIRONMENTS.register(
+    "desktop", "pixelpilot.env.desktop:DesktopEnv", help="an X11 desktop (mss + pyautogui)"
+)
+ENVIRONMENTS.register(
+    "browser", "pixelpilot.env.browser:BrowserEnv", help="Chromium through Playwright"
+)
+ENVIRONMENTS.register("android", "pixelpilot.env.android:AndroidEnv", help="a device over ADB")
+
+
+def create_env(name: str, options: Mapping[str, Any] | None = None) -> Environment:
+    """Build the environment registered as `name` with `options` for its Config.
+
+    Raises:
+        UnknownNameError: no environment of that name (the message lists the known ones).
+        ConfigError: an option is unknown or invalid.
+        MissingExtraError: the adapter's optional dependencies are not installed.
+    """
+    cls = ENVIRONMENTS.load(name)
+    config_cls: type[BaseModel] = cls.Config
+    try:
+        config = config_cls.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        raise config_error(f"'{name}' environment", exc) from None
+    env: Environment = cls(config)
+    return env

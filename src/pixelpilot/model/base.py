@@ -1,0 +1,117 @@
+"""The Policy protocol: observation + history -> one Action in screenshot pixels.
+
+Model-specific frames (a resized image, 0-1000 normalised coordinates) never leave a policy: the
+Prediction's action is always in the pixels of the observation it was given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from PIL import Image
+
+from pixelpilot.actions import Action, Observation
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One earlier step as a policy sees it.
+
+    Attributes:
+        action: the action the policy chose (None when its output could not be used).
+        raw_text: the policy's raw output for that step.
+        error: why the step's output was not executed (parse error, out of bounds, denied), which
+            a policy shows the model so it can correct itself; None when it ran.
+        screenshot: the screenshot the step was decided on, kept only for the last N steps when
+            the policy asks for image history; None otherwise.
+        screen_size: the size of that screenshot in pixels.
+    """
+
+    action: Action | None
+    raw_text: str = ""
+    error: str | None = None
+    screenshot: Image.Image | None = None
+    screen_size: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    """The goal and every earlier step of the episode, oldest first."""
+
+    goal: str
+    steps: tuple[HistoryEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A policy's decision for one observation.
+
+    Attributes:
+        action: the first action, in screenshot pixels; None when the output could not be
+            turned into a valid in-bounds action (then `error` says why).
+        raw_text: the model's raw output text.
+        error: a model mistake (unparseable output, coordinate outside the image); recorded on
+            the step and fed back, never raised.
+        extra_actions: further actions in the same output (recorded, not executed).
+        timings: seconds spent per phase, e.g. {"preprocess": 0.01, "generate": 1.2}.
+    """
+
+    action: Action | None
+    raw_text: str = ""
+    error: str | None = None
+    extra_actions: tuple[Action, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Decides the next action.
+
+    Attributes:
+        spec: the spec string the policy was built from (e.g. "scripted:actions.jsonl").
+        image_history: how many earlier screenshots the policy wants in `History` (0 = none).
+    """
+
+    spec: str
+    image_history: int
+
+    def predict(self, observation: Observation, history: History) -> Prediction:
+        """Return the next action for `observation`, given the goal and earlier steps.
+
+        Raises:
+            PolicyError: the backend failed (not a model mistake, which is a Prediction error).
+        """
+        ...
+
+    def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
+        """Predict for several independent observations at once (evaluation)."""
+        ...
+
+    def describe(self) -> dict[str, object]:
+        """Provenance for reports: backend, model id/revision, dtype, pixel budget, decoding."""
+        ...
+
+    def close(self) -> None:
+        """Release the model (GPU memory, HTTP sessions). Safe to call twice."""
+        ...
+
+
+class PolicyBase:
+    """Defaults shared by policies: sequential batching, empty provenance, no-op close."""
+
+    spec: str = ""
+    image_history: int = 0
+
+    def predict(self, observation: Observation, history: History) -> Prediction:
+        raise NotImplementedError  # every concrete policy overrides this
+
+    def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
+        return [self.predict(obs, hist) for obs, hist in items]
+
+    def describe(self) -> dict[str, object]:
+        return {"spec": self.spec}
+
+    def close(self) -> None:
+        return None

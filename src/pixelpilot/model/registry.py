@@ -1,0 +1,54 @@
+"""The policy registry: spec strings for `--model`, resolved lazily to backends.
+
+A spec is `NAME` or `NAME:ARGUMENT` (e.g. `scripted:actions.jsonl`, `qwen25vl:/models/7b`,
+`openai:http://127.0.0.1:8000/v1#Qwen2.5-VL-7B-Instruct`, `ocr`). Each backend class has a
+`Config` pydantic model and a classmethod `from_spec(argument, config)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pixelpilot.model.base import Policy
+from pixelpilot.registry import Registry, config_error
+
+POLICIES: Registry[Any] = Registry("model")
+POLICIES.register(
+    "scripted",
+    "pixelpilot.model.scripted:ScriptedPolicy",
+    help="scripted:FILE.jsonl replays actions",
+)
+POLICIES.register(
+    "qwen25vl",
+    "pixelpilot.model.qwen25vl:Qwen25VLPolicy",
+    help="qwen25vl:HUB_ID_OR_PATH runs Qwen2.5-VL in-process (transformers)",
+)
+POLICIES.register(
+    "openai",
+    "pixelpilot.model.openai_compat:OpenAICompatPolicy",
+    help="openai:BASE_URL#MODEL calls an OpenAI-compatible server (vLLM, SGLang)",
+)
+POLICIES.register("ocr", "pixelpilot.model.ocr:OCRPolicy", help="ocr: a CPU text-matching baseline")
+
+
+def create_policy(spec: str, options: Mapping[str, Any] | None = None) -> Policy:
+    """Build a policy from a spec string and options for its Config.
+
+    Raises:
+        UnknownNameError: the spec's name is not registered.
+        ConfigError: an option is invalid, or the spec's argument is missing or malformed.
+        MissingExtraError: the backend's optional dependencies are not installed.
+    """
+    name, _, argument = spec.partition(":")
+    cls = POLICIES.load(name)
+    config_cls: type[BaseModel] = cls.Config
+    try:
+        config = config_cls.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        raise config_error(f"'{name}' model", exc) from None
+    policy: Policy = cls.from_spec(argument, config)
+    policy.spec = spec
+    return policy

@@ -1,0 +1,68 @@
+"""ScriptedPolicy: replays a JSONL file of actions, one per step.
+
+Each non-empty line (lines starting with `#` are comments) is an action in its on-disk JSON form,
+e.g. {"type": "click", "x": 640, "y": 400}. When the script runs out, the policy answers
+terminate(failure) so a run never hangs on an exhausted script.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from pixelpilot.actions import Action, Observation, Terminate, action_from_json
+from pixelpilot.errors import ConfigError, ParseError
+from pixelpilot.model.base import History, PolicyBase, Prediction
+
+
+class ScriptedConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def load_script(path: Path) -> list[Action]:
+    """Read a JSONL action script; a bad line is a ConfigError naming the file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read action script {path}: {exc.strerror}") from None
+    actions: list[Action] = []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        try:
+            actions.append(action_from_json(text))
+        except ParseError as exc:
+            raise ConfigError(f"{path}:{number}: {exc}") from None
+    return actions
+
+
+class ScriptedPolicy(PolicyBase):
+    """Returns the script's actions in order, one per `predict` call."""
+
+    Config = ScriptedConfig
+
+    def __init__(self, actions: list[Action], *, spec: str = "scripted") -> None:
+        self.actions = list(actions)
+        self.position = 0
+        self.spec = spec
+
+    @classmethod
+    def from_spec(cls, argument: str, config: ScriptedConfig) -> ScriptedPolicy:
+        if not argument:
+            raise ConfigError("the scripted model needs a file: --model scripted:actions.jsonl")
+        return cls(load_script(Path(argument)), spec=f"scripted:{argument}")
+
+    def predict(self, observation: Observation, history: History) -> Prediction:
+        if self.position >= len(self.actions):
+            return Prediction(
+                action=Terminate(status="failure"),
+                raw_text=f"(script exhausted after {len(self.actions)} actions)",
+            )
+        action = self.actions[self.position]
+        self.position += 1
+        return Prediction(action=action, raw_text=action.model_dump_json())
+
+    def describe(self) -> dict[str, object]:
+        return {"backend": "scripted", "spec": self.spec, "actions": len(self.actions)}
