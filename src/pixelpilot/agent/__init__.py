@@ -1,0 +1,33 @@
+"""The agent loop, approval hooks, history and crash-safe trajectories."""
+
+from pixelpilot.agent.history import build_history
+from pixelpilot.agent.loop import run_episode, step_record
+from pixelpilot.agent.safety import (
+    ALLOW,
+    Approval,
+    ApproveHook,
+    allow_all,
+    deny_types,
+    terminal_approver,
+)
+from pixelpilot.agent.steps import STATUSES, Status, Step, Trajectory
+from pixelpilot.agent.trajectory import Recorder, RunRecord, load_run
+
+__all__ = [
+    "ALLOW",
+    "STATUSES",
+    "Approval",
+    "ApproveHook",
+    "Recorder",
+    "RunRecord",
+    "Status",
+    "Step",
+    "Trajectory",
+    "allow_all",
+    "build_history",
+    "deny_types",
+    "load_run",
+    "run_episode",
+    "step_record",
+    "terminal_approver",
+]

@@ -1,0 +1,296 @@
+"""run_episode: the perception-plan-act loop.
+
+Each step: observe -> predict -> check -> approve -> record the intent -> execute -> record the
+step. Model mistakes (unparseable output, out-of-bounds or unsupported actions, actions the
+environment refuses) are recorded on the step and shown to the policy in its history; only
+3 in a row end the run. Infrastructure failures of the environment end it with `env_error`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from pixelpilot.actions import (
+    Action,
+    Answer,
+    Observation,
+    Task,
+    Terminate,
+    action_to_dict,
+    check_bounds,
+)
+from pixelpilot.agent.history import build_history
+from pixelpilot.agent.safety import Approval, ApproveHook
+from pixelpilot.agent.steps import ErrorKind, Status, Step, Trajectory
+from pixelpilot.agent.trajectory import Recorder, SavedScreenshot
+from pixelpilot.env import Environment
+from pixelpilot.errors import (
+    ActionError,
+    EnvError,
+    Interrupted,
+    OutOfBoundsError,
+    PolicyError,
+    UnsupportedActionError,
+)
+from pixelpilot.model import Policy, Prediction
+
+MAX_CONSECUTIVE_ERRORS = 3
+LOOP_REPEATS = 3
+
+StepCallback = Callable[[Step], None]
+
+
+class _Stop(Exception):
+    def __init__(self, status: Status, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _check(action: Action, env: Environment, obs: Observation) -> tuple[ErrorKind, str] | None:
+    if isinstance(action, Answer | Terminate):
+        return None
+    if action.type not in env.supported_actions:
+        return "unsupported", (
+            f"'{action.type}' is not supported by the {env.name} environment; use one of: "
+            + ", ".join(sorted(env.supported_actions))
+        )
+    try:
+        check_bounds(action, obs.size)
+    except OutOfBoundsError as exc:
+        return "bounds", str(exc)
+    return None
+
+
+class _Episode:
+    """The state of one running episode (kept out of run_episode to keep each part short)."""
+
+    def __init__(
+        self,
+        env: Environment,
+        policy: Policy,
+        task: Task,
+        approve: ApproveHook | None,
+        recorder: Recorder | None,
+        on_step: StepCallback | None,
+    ) -> None:
+        self.env, self.policy, self.task = env, policy, task
+        self.approve, self.recorder, self.on_step = approve, recorder, on_step
+        self.steps: list[Step] = []
+        self.consecutive_errors = 0
+        self.repeats = 0
+        self.last_key: tuple[str, str] | None = None
+        self.answer: str | None = None
+
+    def run_step(self, index: int, obs: Observation, capture_s: float) -> None:
+        step = Step(index=index, observation=obs, started_at=time.time())
+        step.timings["capture"] = capture_s
+        shot = self.recorder.save_screenshot(index, obs.screenshot) if self.recorder else None
+        try:
+            self._decide_and_act(step, shot)
+        finally:
+            step.ended_at = time.time()
+            self.steps.append(step)
+            self._write_step(step, shot)
+            if self.on_step is not None:
+                self.on_step(step)
+
+    def _decide_and_act(self, step: Step, shot: Future[SavedScreenshot] | None) -> None:
+        history = build_history(
+            self.task.goal, self.steps, image_history=getattr(self.policy, "image_history", 0)
+        )
+        start = time.perf_counter()
+        try:
+            prediction = self.policy.predict(step.observation, history)
+        except PolicyError as exc:
+            prediction = Prediction(action=None, error=f"policy failed: {exc}")
+            step.error_kind = "policy"
+        step.timings["predict"] = time.perf_counter() - start
+        step.timings.update({f"model_{k}": v for k, v in prediction.timings.items()})
+        step.raw_text, step.action = prediction.raw_text, prediction.action
+        step.extra_actions = prediction.extra_actions
+        if prediction.action is None:
+            step.error = prediction.error or "the policy returned no action"
+            step.error_kind = step.error_kind or "parse"
+            return self._count_error()
+        action = prediction.action
+        problem = _check(action, self.env, step.observation)
+        if problem is not None:
+            step.error_kind, step.error = problem
+            return self._count_error()
+        if isinstance(action, Terminate):
+            raise _Stop(action.status, f"the policy terminated with {action.status}")
+        if isinstance(action, Answer):
+            self.answer = action.text
+            raise _Stop("answered", "the policy answered")
+        self._detect_loop(action, step.observation)
+        approval = self._approve(action, step)
+        if approval.decision == "deny":
+            step.error, step.error_kind = f"denied: {approval.reason}", "denied"
+            self.consecutive_errors = 0
+            return None
+        if approval.decision == "stop":
+            raise _Stop("denied", approval.reason or "the approval hook stopped the run")
+        self._execute(action, step, shot)
+        return None
+
+    def _count_error(self) -> None:
+        self.consecutive_errors += 1
+        if self.consecutive_errors >= MAX_CONSECUTIVE_ERRORS:
+            raise _Stop("policy_errors", f"{self.consecutive_errors} policy errors in a row")
+
+    def _detect_loop(self, action: Action, obs: Observation) -> None:
+        key = (action.model_dump_json(), obs.pixel_digest())
+        self.repeats = self.repeats + 1 if key == self.last_key else 1
+        self.last_key = key
+        if self.repeats >= LOOP_REPEATS:
+            raise _Stop("loop", f"the same action on an unchanged screen {self.repeats} times")
+
+    def _approve(self, action: Action, step: Step) -> Approval:
+        if self.approve is None:
+            return Approval("allow")
+        decision = self.approve(action, step.observation, step.index)
+        step.approval, step.approval_reason = decision.decision, decision.reason
+        return decision
+
+    def _execute(self, action: Action, step: Step, shot: Future[SavedScreenshot] | None) -> None:
+        if self.recorder is not None:
+            saved = shot.result() if shot is not None else None
+            self.recorder.write_intent(
+                {
+                    "index": step.index,
+                    "time": time.time(),
+                    "action": action_to_dict(action),
+                    "screenshot": saved.path.name if saved else None,
+                    "screenshot_sha256": saved.sha256 if saved else None,
+                }
+            )
+        start = time.perf_counter()
+        try:
+            execution = self.env.execute(action)
+        except (UnsupportedActionError, OutOfBoundsError, ActionError) as exc:
+            step.timings["execute"] = time.perf_counter() - start
+            step.error, step.error_kind = str(exc), "action"
+            return self._count_error()
+        step.timings["execute"] = time.perf_counter() - start
+        step.timings["settle"] = execution.settle_seconds
+        step.executed = execution.detail
+        self.consecutive_errors = 0
+        return None
+
+    def _write_step(self, step: Step, shot: Future[SavedScreenshot] | None) -> None:
+        if self.recorder is None:
+            return
+        saved = None
+        if shot is not None:
+            saved = shot.result()
+            step.timings["encode"] = saved.encode_seconds
+        self.recorder.write_step(step_record(step, saved))
+
+
+def step_record(step: Step, saved: SavedScreenshot | None) -> dict[str, Any]:
+    """The trajectory.jsonl record of a finished step."""
+    obs = step.observation
+    return {
+        "index": step.index,
+        "started_at": step.started_at,
+        "ended_at": step.ended_at,
+        "screenshot": saved.path.name if saved else None,
+        "screenshot_sha256": saved.sha256 if saved else None,
+        "screen": list(obs.size),
+        "scale": obs.scale,
+        "platform": obs.platform,
+        "url": obs.url,
+        "app": obs.app,
+        "raw_output": step.raw_text,
+        "action": action_to_dict(step.action) if step.action is not None else None,
+        "extra_actions": [action_to_dict(a) for a in step.extra_actions],
+        "error": step.error,
+        "error_kind": step.error_kind,
+        "approval": step.approval,
+        "approval_reason": step.approval_reason,
+        "executed": step.executed,
+        "timings": {k: round(v, 6) for k, v in step.timings.items()},
+    }
+
+
+def run_episode(
+    env: Environment,
+    policy: Policy,
+    task: Task | str,
+    *,
+    max_steps: int = 30,
+    max_seconds: float = 600.0,
+    approve: ApproveHook | None = None,
+    recorder: Recorder | None = None,
+    on_step: StepCallback | None = None,
+) -> Trajectory:
+    """Run one episode of `policy` on `env` until it ends, and return its Trajectory.
+
+    Args:
+        env: the environment; reset with the task first. Not closed here.
+        policy: decides each action.
+        task: the Task, or a free-text goal.
+        max_steps: the most policy decisions (steps) to make.
+        max_seconds: the wall-clock budget in seconds, checked between steps.
+        approve: sees each non-terminal action before it runs (allow / deny / stop).
+        recorder: writes the crash-safe run directory; closed and finished here.
+        on_step: called with each finished step (e.g. to print a console line).
+
+    Returns:
+        The trajectory; its `status` says why the episode ended. Ctrl-C (KeyboardInterrupt)
+        and `Interrupted` end it with status `interrupted` after the current record is written.
+    """
+    if isinstance(task, str):
+        task = Task(goal=task)
+    episode = _Episode(env, policy, task, approve, recorder, on_step)
+    started = time.time()
+    deadline = time.monotonic() + max_seconds
+    status: Status = "max_steps"
+    reason = f"reached the {max_steps}-step budget"
+    try:
+        start = time.perf_counter()
+        obs = env.reset(task=task)
+        capture_s = time.perf_counter() - start
+        for index in range(1, max_steps + 1):
+            if time.monotonic() >= deadline:
+                status, reason = "timeout", f"reached the {max_seconds:g} s budget"
+                break
+            if index > 1:
+                start = time.perf_counter()
+                obs = env.observe()
+                capture_s = time.perf_counter() - start
+            episode.run_step(index, obs, capture_s)
+        else:
+            if time.monotonic() >= deadline:
+                status, reason = "timeout", f"reached the {max_seconds:g} s budget"
+    except _Stop as stop:
+        status, reason = stop.status, stop.reason
+    except EnvError as exc:
+        status, reason = "env_error", f"{type(exc).__name__}: {exc}"
+    except (KeyboardInterrupt, Interrupted) as exc:
+        status, reason = "interrupted", str(exc) or "interrupted by the user (Ctrl-C)"
+    outcome = None
+    if status not in ("env_error", "interrupted"):
+        try:
+            outcome = env.evaluate(answer=episode.answer)
+        except EnvError:
+            outcome = None
+    trajectory = Trajectory(
+        task=task,
+        status=status,
+        steps=episode.steps,
+        reason=reason,
+        answer=episode.answer,
+        outcome=outcome,
+        run_dir=recorder.run_dir if recorder else None,
+        started_at=started,
+        ended_at=time.time(),
+    )
+    if recorder is not None:
+        recorder.close()
+        recorder.finish(trajectory.result())
+    return trajectory

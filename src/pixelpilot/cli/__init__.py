@@ -1,0 +1,55 @@
+"""The `pixelpilot` command. It only parses arguments and calls library functions.
+
+Each subcommand lives in its own module of this package and exposes
+`register(subparsers) -> None`, which adds its parser and sets `handler=function(args) -> int`.
+Every user mistake (a `UserError`) is printed as one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from pixelpilot import __version__
+from pixelpilot.errors import UserError
+
+# Subcommand modules, in the order `pixelpilot --help` lists them.
+COMMAND_MODULES: tuple[str, ...] = ("run", "ls")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pixelpilot",
+        description="GUI computer-use agents: screenshots in, grounded pixel actions out.",
+    )
+    parser.add_argument("--version", action="version", version=f"pixelpilot {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"pixelpilot.cli.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `pixelpilot` console script; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        status: int = handler(args)
+    except UserError as exc:
+        print(f"pixelpilot: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pixelpilot: interrupted", file=sys.stderr)
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

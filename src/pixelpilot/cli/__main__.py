@@ -1,0 +1,5 @@
+import sys
+
+from pixelpilot.cli import main
+
+sys.exit(main())
