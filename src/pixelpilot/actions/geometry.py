@@ -38,7 +38,9 @@ class Size(NamedTuple):
             raise ConfigError(f"expected a size like 1280x800, got {text!r}")
         width, height = int(parts[0]), int(parts[1])
         if width <= 0 or height <= 0:
-            raise ConfigError(f"a size needs a positive width and height, got {text!r}")
+            raise ConfigError(
+                f"a size needs a positive width and height like 1280x800, got {text!r}"
+            )
         return cls(width, height)
 
 

@@ -133,9 +133,9 @@ def handle(args: argparse.Namespace) -> int:
     model_opts = model_options(args, config)
     out = Path(settings["out"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{slug(args.task)}")
     console = Console(highlight=False, markup=False, soft_wrap=True)
-    policy = create_policy(args.model, model_opts)
-    try:
-        with create_env(args.env, env_opts) as env:
+    with create_env(args.env, env_opts) as env:
+        policy = create_policy(args.model, model_opts)
+        try:
             meta = {
                 "task": {"goal": task.goal, "name": task.name},
                 "env": {"name": args.env, "options": env_opts},
@@ -157,8 +157,8 @@ def handle(args: argparse.Namespace) -> int:
                 recorder=recorder,
                 on_step=lambda step: console.print(step_line(step)),
             )
-    finally:
-        policy.close()
+        finally:
+            policy.close()
     console.print(summary(trajectory))
     console.print(f"run directory: {out}")
     if trajectory.status == "interrupted":

@@ -1,0 +1,63 @@
+# pixelpilot: `make demo` runs the main job, `make test` runs the test suite.
+# Both install what they need on a fresh Debian machine: system packages with apt-get (when
+# missing) and a .venv with the project.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+# Chromium for the browser environment, Xvfb/xdotool/xclip/Tk for the desktop environment,
+# fonts for rendered test screens.
+APT_PACKAGES := chromium xvfb xauth xdotool xclip x11-utils python3-tk python3-venv fonts-dejavu-core
+# The CPU build of torch (the pinned version resolves to a local CPU wheel on our machines; an
+# unpinned torch pulls several GB of CUDA packages). On a GPU machine install your CUDA torch
+# into .venv first: a torch that is already installed is kept.
+TORCH := torch==2.13.0
+SLOW_TIMEOUT := 1800
+
+.PHONY: demo test test-slow lint system-deps install-demo install-dev clean
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -e '.[browser,ocr]'
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -c "import torch" 2>/dev/null || $(PIP) install '$(TORCH)'
+	$(PIP) install -e '.[all,dev]'
+	touch $@ $(VENV)/.demo-installed
+
+install-demo: system-deps $(VENV)/.demo-installed
+install-dev: system-deps $(VENV)/.dev-installed
+
+demo: install-demo
+	$(VENV)/bin/pixelpilot run --env fake --model scripted:examples/fake_demo.jsonl \
+	  --task fake:wifi --out runs/demo-$$(date +%Y%m%d-%H%M%S)
+
+lint: install-dev
+	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff format --check src tests bench
+	$(PY) -m mypy
+
+test: install-dev lint
+	$(PY) -m pytest
+
+# Slow tests (marked @pytest.mark.slow), bounded in time; CI runs them after `make test`.
+test-slow: install-dev
+	timeout $(SLOW_TIMEOUT) $(PY) -m pytest -m slow; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "no slow tests selected"; status=0; fi; exit $$status
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

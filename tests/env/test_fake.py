@@ -1,0 +1,107 @@
+"""FakeEnv behaves deterministically and passes the conformance checker."""
+
+from __future__ import annotations
+
+import pytest
+
+from pixelpilot.actions import Click, Key, Task, Type
+from pixelpilot.env import (
+    EnvCheckError,
+    EnvironmentBase,
+    Execution,
+    FakeEnv,
+    FakeEnvConfig,
+    check_env,
+    create_env,
+)
+from pixelpilot.errors import ConfigError, OutOfBoundsError, UnknownNameError
+
+
+def test_fake_env_passes_check_env() -> None:
+    passed = check_env(FakeEnv())
+    assert "close twice" in passed and "bounds click" in passed
+
+
+def test_screens_are_deterministic_and_clicks_change_them() -> None:
+    env = FakeEnv()
+    first = env.reset()
+    again = FakeEnv().reset()
+    assert first.size == (1280, 800)
+    assert first.pixel_digest() == again.pixel_digest()
+    env.execute(Click(x=200, y=200))  # the Settings button
+    settings = env.observe()
+    assert env.current == "settings" and settings.app == "settings"
+    assert settings.pixel_digest() != first.pixel_digest()
+    env.execute(Click(x=1279, y=799))  # empty space: nothing changes
+    assert env.observe().pixel_digest() == settings.pixel_digest()
+    assert env.executed == [Click(x=200, y=200), Click(x=1279, y=799)]
+
+
+def test_typing_goes_into_the_focused_field_and_shows() -> None:
+    env = FakeEnv()
+    env.reset()
+    env.execute(Click(x=500, y=200))  # Mail
+    before = env.observe().pixel_digest()
+    env.execute(Click(x=300, y=190))  # the To field
+    env.execute(Type(text="ana@example.org"))
+    env.execute(Key(keys=("enter",)))
+    assert env.texts[("mail", "To")] == "ana@example.org"
+    assert env.observe().pixel_digest() != before
+
+
+def test_fake_tasks_are_judged_by_the_screen_showing() -> None:
+    env = FakeEnv()
+    env.reset(task=Task(goal="open wifi", name="fake:wifi"))
+    outcome = env.evaluate()
+    assert outcome is not None and not outcome.success
+    env.execute(Click(x=200, y=200))
+    env.execute(Click(x=200, y=200))
+    outcome = env.evaluate()
+    assert outcome is not None and outcome.success
+    env.reset(task=Task(goal="free text"))
+    assert env.evaluate() is None
+
+
+def test_bounds_follow_the_configured_size() -> None:
+    env = FakeEnv(FakeEnvConfig(width=400, height=300))
+    env.reset()
+    with pytest.raises(OutOfBoundsError, match="400x300"):
+        env.execute(Click(x=400, y=10))
+
+
+def test_bad_configuration_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match="start screen 'nowhere'"):
+        FakeEnv(FakeEnvConfig(start="nowhere"))
+    with pytest.raises(ConfigError, match="width"):
+        create_env("fake", {"width": -3})
+    with pytest.raises(ConfigError, match="colour"):
+        create_env("fake", {"colour": "red"})
+    with pytest.raises(UnknownNameError, match="Did you mean 'fake'"):
+        create_env("fak")
+
+
+class _Broken(EnvironmentBase):
+    """An adapter that forgets to check bounds: the checker must catch it."""
+
+    name = "broken"
+    supported_actions = frozenset({"click", "wait"})
+
+    def __init__(self) -> None:
+        self.inner = FakeEnv()
+
+    def reset(self, *, task: Task | None = None):  # type: ignore[no-untyped-def]
+        return self.inner.reset(task=task)
+
+    def observe(self):  # type: ignore[no-untyped-def]
+        return self.inner.observe()
+
+    def execute(self, action):  # type: ignore[no-untyped-def]
+        return Execution()
+
+
+def test_check_env_reports_an_adapter_that_skips_bounds_checks() -> None:
+    with pytest.raises(EnvCheckError) as info:
+        check_env(_Broken())
+    failures = info.value.failures
+    assert any("click at (1280, 0)" in f for f in failures)
+    assert any("unsupported action 'type'" in f for f in failures)
