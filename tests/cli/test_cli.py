@@ -178,3 +178,46 @@ def test_importing_pixelpilot_pulls_in_no_heavy_dependency() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_ctrl_c_finishes_the_record_and_exits_cleanly(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    script = tmp_path / "moves.jsonl"
+    script.write_text("\n".join(f'{{"type": "move", "x": {i}, "y": {i}}}' for i in range(500)))
+    out = tmp_path / "out"
+    exe = Path(sys.executable).with_name("pixelpilot")
+    child = subprocess.Popen(
+        [
+            str(exe),
+            "run",
+            "--env",
+            "fake",
+            "--env-opt",
+            "delay=0.05",
+            "--model",
+            f"scripted:{script}",
+            "--task",
+            "wander",
+            "--max-steps",
+            "500",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (out / "trajectory.jsonl").exists() or not (out / "trajectory.jsonl").read_text():
+        assert time.monotonic() < deadline, "the run never recorded a step"
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=30)
+    assert child.returncode == 130
+    assert "Traceback" not in stderr
+    assert "result: interrupted" in stdout
+    result = json.loads((out / "result.json").read_text())
+    lines = (out / "trajectory.jsonl").read_text().splitlines()
+    assert result["status"] == "interrupted" and result["steps"] == len(lines) >= 1
