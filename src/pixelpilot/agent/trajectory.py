@@ -67,7 +67,9 @@ class Recorder:
             see bench/step_overhead.py.
     """
 
-    def __init__(self, run_dir: Path, *, meta: dict[str, Any], png_compress_level: int = 1) -> None:
+    def __init__(
+        self, run_dir: Path | str, *, meta: dict[str, Any], png_compress_level: int = 1
+    ) -> None:
         self.run_dir = Path(run_dir)
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
