@@ -70,7 +70,7 @@ def smart_resize(
     """The resized (height, width): multiples of `factor`, area within the pixel budget.
 
     This is the qwen-vl-utils formula the spec records. It differs from transformers' copy only
-    for images under factor/2 pixels on a side (qwen-vl-utils rounds a side up to at least one
+    for a side of at most factor/2 pixels (qwen-vl-utils rounds each side up to at least one
     factor first) and at an aspect ratio of exactly 200 (accepted by transformers).
 
     Raises:
