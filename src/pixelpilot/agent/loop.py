@@ -227,6 +227,7 @@ def run_episode(
     approve: ApproveHook | None = None,
     recorder: Recorder | None = None,
     on_step: StepCallback | None = None,
+    stop_when: Callable[[], str | None] | None = None,
 ) -> Trajectory:
     """Run one episode of `policy` on `env` until it ends, and return its Trajectory.
 
@@ -239,6 +240,9 @@ def run_episode(
         approve: sees each non-terminal action before it runs (allow / deny / stop).
         recorder: writes the crash-safe run directory; closed and finished here.
         on_step: called with each finished step (e.g. to print a console line).
+        stop_when: asked after each step whether the environment has ended the episode
+            (e.g. a MiniWoB++ page reported done); a returned reason ends it with status
+            `done`, None lets it go on.
 
     Returns:
         The trajectory; its `status` says why the episode ended. Ctrl-C (KeyboardInterrupt)
@@ -264,6 +268,9 @@ def run_episode(
                 obs = env.observe()
                 capture_s = time.perf_counter() - start
             episode.run_step(index, obs, capture_s)
+            if stop_when is not None and (why := stop_when()) is not None:
+                status, reason = "done", why
+                break
         else:
             if time.monotonic() >= deadline:
                 status, reason = "timeout", f"reached the {max_seconds:g} s budget"

@@ -19,6 +19,7 @@ Status = Literal[
     "denied",  # the approval hook stopped the run
     "env_error",  # the environment failed (device gone, browser crashed)
     "interrupted",  # Ctrl-C or the fail-safe corner
+    "done",  # the environment ended the episode (run_episode's stop_when gave a reason)
 ]
 
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
