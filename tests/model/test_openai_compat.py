@@ -1,0 +1,289 @@
+"""OpenAICompatPolicy against a real HTTP server on 127.0.0.1 that the tests start."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pixelpilot.actions import Click, Observation, OpenApp, Size
+from pixelpilot.errors import ConfigError, PolicyError
+from pixelpilot.model import History, HistoryEntry, create_policy
+from pixelpilot.model.openai_compat import OpenAICompatConfig, OpenAICompatPolicy
+from pixelpilot.model.prompt import render_prompt, system_text
+from pixelpilot.model.vision import CHECKPOINT_BUDGET, resize_for_model
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None  # dict -> JSON, str -> raw text
+    delay: float = 0.0
+
+
+@dataclass
+class FakeServer:
+    """Answers POST /v1/chat/completions with scripted replies, recording each request."""
+
+    replies: list[Reply] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    url: str = ""
+
+
+def _completion(
+    content: str | None, tool_calls: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls is not None:
+        message["tool_calls"] = tool_calls
+    return {"id": "x", "object": "chat.completion", "choices": [{"index": 0, "message": message}]}
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    state = FakeServer()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            state.requests.append(json.loads(self.rfile.read(length)))
+            state.headers.append(dict(self.headers))
+            state.paths.append(self.path)
+            reply = state.replies.pop(0) if state.replies else Reply(500, {"error": "no reply"})
+            time.sleep(reply.delay)
+            raw = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+            data = raw.encode()
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client timed out and left
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def _policy(server: FakeServer, **options: Any) -> OpenAICompatPolicy:
+    options.setdefault("backoff", 0.01)
+    policy = create_policy(f"openai:{server.url}#qwen-test", options)
+    assert isinstance(policy, OpenAICompatPolicy)
+    return policy
+
+
+@functools.cache
+def _phone() -> Observation:
+    # Gradients and a noisy patch: every pixel distinct enough to catch a wrong resize, yet
+    # cheap to encode (a full-noise 1080x2400 PNG would slow every request down).
+    y, x = np.mgrid[0:2400, 0:1080]
+    pixels = np.stack([x % 256, y % 256, (x + y) % 256], axis=-1).astype(np.uint8)
+    pixels[:200, :200] = np.random.default_rng(7).integers(0, 256, (200, 200, 3))
+    return Observation(screenshot=Image.fromarray(pixels), platform="android")
+
+
+GOAL = "Open the file manager app and view the au_uu_SzH3yR2.mp3 file in MUSIC Folder"
+HISTORY = History(goal=GOAL, steps=(HistoryEntry(action=OpenApp(name="File Manager")),))
+CLICK = (
+    '<tool_call>\n{"name": "mobile_use", "arguments": {"action": "click", '
+    '"coordinate": [935, 406]}}\n</tool_call>'
+)
+
+
+def test_request_body_and_a_good_reply(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIXELPILOT_TEST_KEY", "sk-test")
+    server.replies.append(Reply(body=_completion("Tap Music.\n" + CLICK)))
+    policy = _policy(server, api_key_env="PIXELPILOT_TEST_KEY", max_tokens=128, temperature=0.2)
+    observation = _phone()
+    prediction = policy.predict(observation, HISTORY)
+
+    assert prediction.error is None
+    assert prediction.action == Click(x=925, y=405)
+    assert prediction.raw_text == "Tap Music.\n" + CLICK
+    assert set(prediction.timings) == {"preprocess", "request", "parse"}
+
+    (body,) = server.requests
+    assert server.paths == ["/v1/chat/completions"]
+    assert server.headers[0]["Authorization"] == "Bearer sk-test"
+    assert set(body) == {"model", "messages", "temperature", "max_tokens"}
+    assert (body["model"], body["temperature"], body["max_tokens"]) == ("qwen-test", 0.2, 128)
+    system, user = body["messages"]
+    assert system == {"role": "system", "content": system_text("mobile_use", Size(1092, 2408))}
+    assert user["role"] == "user"
+    text, image = user["content"]
+    assert text == {
+        "type": "text",
+        "text": "The user query:  " + GOAL + "\nTask progress (You have done the following "
+        'operation on the current device): Step 1: {"name": "mobile_use", "arguments": '
+        '{"action": "open", "text": "File Manager"}}; ',
+    }
+    # The server's chat template turns these messages into exactly the golden prompt text.
+    rendered = (
+        f"<|im_start|>system\n{system['content']}<|im_end|>\n<|im_start|>user\n{text['text']}"
+        "<|vision_start|><|image_pad|><|vision_end|><|im_end|>\n<|im_start|>assistant\n"
+    )
+    assert rendered == render_prompt(
+        GOAL, HISTORY.steps, tool="mobile_use", screen=Size(1080, 2400), budget=CHECKPOINT_BUDGET
+    )
+    assert image["type"] == "image_url"
+    prefix = "data:image/png;base64,"
+    assert image["image_url"]["url"].startswith(prefix)
+    png = Image.open(io.BytesIO(base64.b64decode(image["image_url"]["url"][len(prefix) :])))
+    expected, size = resize_for_model(observation.screenshot, 3136, 12845056)
+    assert png.size == size == (1092, 2408)
+    assert np.array_equal(np.asarray(png.convert("RGB")), np.asarray(expected))
+
+
+def test_no_key_no_authorization_header(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIXELPILOT_NO_SUCH_KEY", raising=False)
+    server.replies.append(Reply(body=_completion(CLICK)))
+    _policy(server, api_key_env="PIXELPILOT_NO_SUCH_KEY").predict(_phone(), HISTORY)
+    assert "Authorization" not in server.headers[0]
+
+
+def test_server_side_tool_calls_are_parsed(server: FakeServer) -> None:
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {
+            "name": "mobile_use",
+            "arguments": json.dumps({"action": "click", "coordinate": [935, 406]}),
+        },
+    }
+    server.replies.append(Reply(body=_completion(None, [call])))
+    assert _policy(server).predict(_phone(), HISTORY).action == Click(x=925, y=405)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("I am not sure what to do.", "no <tool_call>"),
+        (CLICK.replace("935", "5000"), "outside"),
+        ("<tool_call>{not json", "not valid JSON"),
+    ],
+)
+def test_malformed_replies_are_prediction_errors(
+    server: FakeServer, content: str, message: str
+) -> None:
+    server.replies.append(Reply(body=_completion(content)))
+    prediction = _policy(server).predict(_phone(), HISTORY)
+    assert prediction.action is None
+    assert prediction.raw_text == content
+    assert prediction.error is not None and message in prediction.error
+
+
+def test_500_then_success_is_retried(server: FakeServer) -> None:
+    server.replies += [Reply(500, {"error": {"message": "busy"}}), Reply(body=_completion(CLICK))]
+    prediction = _policy(server, max_retries=2).predict(_phone(), HISTORY)
+    assert prediction.action == Click(x=925, y=405)
+    assert len(server.requests) == 2
+    assert server.requests[0] == server.requests[1]
+
+
+def test_persistent_5xx_gives_up_after_max_retries(server: FakeServer) -> None:
+    server.replies += [Reply(503, "overloaded") for _ in range(3)]
+    with pytest.raises(PolicyError, match=r"failed 3 time.*HTTP 503: overloaded"):
+        _policy(server, max_retries=2).predict(_phone(), HISTORY)
+    assert len(server.requests) == 3
+
+
+def test_400_is_one_clear_error_with_the_servers_message(server: FakeServer) -> None:
+    server.replies.append(
+        Reply(400, {"error": {"message": "The model `qwen-test` does not exist.", "code": 404}})
+    )
+    with pytest.raises(
+        PolicyError, match=re.escape("HTTP 400: The model `qwen-test` does not exist.")
+    ):
+        _policy(server, max_retries=3).predict(_phone(), HISTORY)
+    assert len(server.requests) == 1
+
+
+def test_timeout_then_success(server: FakeServer) -> None:
+    server.replies += [Reply(body=_completion(CLICK), delay=1.5), Reply(body=_completion(CLICK))]
+    prediction = _policy(server, timeout=0.5, max_retries=1).predict(_phone(), HISTORY)
+    assert prediction.action == Click(x=925, y=405)
+    assert len(server.requests) == 2
+
+
+def test_timeouts_exhaust_the_retries(server: FakeServer) -> None:
+    server.replies += [Reply(body=_completion(CLICK), delay=1.0) for _ in range(2)]
+    with pytest.raises(PolicyError, match="failed 2 time"):
+        _policy(server, timeout=0.3, max_retries=1).predict(_phone(), HISTORY)
+
+
+def test_a_reply_without_choices_is_a_policy_error(server: FakeServer) -> None:
+    server.replies.append(Reply(body={"object": "error"}))
+    with pytest.raises(PolicyError, match="no choices"):
+        _policy(server).predict(_phone(), HISTORY)
+
+
+def test_connection_refused_is_retried_then_reported() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    policy = create_policy(
+        f"openai:http://127.0.0.1:{port}/v1#m", {"max_retries": 1, "backoff": 0.01}
+    )
+    with pytest.raises(PolicyError, match=r"failed 2 time.*Is the server up"):
+        policy.predict(_phone(), HISTORY)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "openai:",
+        "openai:http://127.0.0.1:8000/v1",
+        "openai:127.0.0.1:8000#m",
+        "openai:http://h/v1#",
+    ],
+)
+def test_bad_specs_are_config_errors(spec: str) -> None:
+    with pytest.raises(ConfigError):
+        create_policy(spec)
+
+
+def test_bad_options_are_config_errors() -> None:
+    with pytest.raises(ConfigError, match="timeout"):
+        create_policy("openai:http://h/v1#m", {"timeout": 0})
+    with pytest.raises(ConfigError, match="min_pixels"):
+        create_policy("openai:http://h/v1#m", {"min_pixels": 10**9})
+    with pytest.raises(ConfigError, match="nope"):
+        create_policy("openai:http://h/v1#m", {"nope": 1})
+
+
+def test_describe_records_the_pixel_budget() -> None:
+    policy = OpenAICompatPolicy("http://h/v1", "m", OpenAICompatConfig(max_pixels=1003520))
+    info = policy.describe()
+    assert info["backend"] == "openai" and info["max_pixels"] == 1003520
+    assert info["min_pixels"] == 3136 and info["model"] == "m"
