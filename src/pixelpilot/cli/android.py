@@ -1,0 +1,115 @@
+"""`pixelpilot android-testdevice`: run the offline ADB test device until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from typing import Any
+
+from pydantic import ValidationError
+
+from pixelpilot.actions import Size
+from pixelpilot.errors import UserError
+from pixelpilot.registry import config_error
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "android-testdevice",
+        help="run a virtual Android phone that speaks ADB (for tests and CI)",
+        description="Serve a virtual phone over the real ADB wire protocol on HOST:PORT, for "
+        "`--env android --device HOST:PORT` without an emulator. Runs until Ctrl-C.",
+    )
+    parser.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--size", default="1080x2400", metavar="WxH", help="screen in pixels")
+    parser.add_argument("--density", type=int, default=420, help="screen density in dpi")
+    parser.add_argument(
+        "--auth",
+        choices=("accept", "deny", "off"),
+        default="accept",
+        help="new keys: accept (as if Allow were tapped), deny (never answer), off (no auth)",
+    )
+    parser.add_argument("--adbkeyboard", action="store_true", help="install the ADBKeyboard IME")
+    parser.add_argument("--animation-ms", type=int, default=0, help="app transition length")
+    parser.add_argument("--log-commands", action="store_true", help="print every command run")
+    faults = parser.add_argument_group("faults (counts are of messages the device receives)")
+    faults.add_argument("--drop-after", type=int, metavar="N", help="drop the connection once")
+    faults.add_argument("--drop-every", type=int, metavar="N", help="drop every Nth message")
+    faults.add_argument(
+        "--drop-when",
+        choices=("before", "after", "alternate"),
+        default="before",
+        help="handle the dropped message first (after)?",
+    )
+    faults.add_argument("--max-drops", type=int, metavar="N", help="stop dropping after N drops")
+    faults.add_argument(
+        "--drop-match", metavar="TEXT", help="count only commands containing TEXT toward the drops"
+    )
+    faults.add_argument("--silent-after", type=int, metavar="N", help="stop answering")
+    faults.add_argument("--silent-seconds", type=float, metavar="S", help="for S seconds")
+    faults.add_argument("--delay-ms", type=int, default=0, help="wait before every reply")
+    faults.add_argument("--gone-after", type=int, metavar="N", help="vanish on the Nth message")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from pixelpilot.env.adbdevice import AdbTestDevice, DeviceConfig, Faults
+
+    size = Size.parse(args.size)
+    try:
+        faults = Faults(
+            drop_after=args.drop_after,
+            drop_every=args.drop_every,
+            drop_when=args.drop_when,
+            max_drops=args.max_drops,
+            match=args.drop_match,
+            silent_after=args.silent_after,
+            silent_seconds=args.silent_seconds,
+            delay_ms=args.delay_ms,
+            gone_after=args.gone_after,
+        )
+        config = DeviceConfig(
+            width=size.width,
+            height=size.height,
+            density=args.density,
+            auth=args.auth,
+            adbkeyboard=args.adbkeyboard,
+            animation_ms=args.animation_ms,
+            faults=faults,
+        )
+    except ValidationError as exc:
+        raise config_error("android-testdevice", exc) from None
+    if args.log_commands:
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        device_log = logging.getLogger("pixelpilot.adbdevice")
+        device_log.addHandler(handler)
+        device_log.setLevel(logging.INFO)
+    device = AdbTestDevice(config, host=args.host, port=args.port)
+    try:
+        device.start()
+    except OSError as exc:
+        raise UserError(
+            f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}; pick another "
+            "--port (0 picks a free one)"
+        ) from None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(
+        f"pixelpilot test device listening on {device.serial} ({size}, {args.density} dpi); "
+        f"use it with --env android --device {device.serial}",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        device.stop()
+    print("test device stopped", flush=True)
+    return 0
