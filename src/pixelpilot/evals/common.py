@@ -1,0 +1,141 @@
+"""predictions.jsonl reading and writing, data checksums and run provenance.
+
+predictions.jsonl holds one JSON object per line, one per sample, appended as samples finish
+and flushed after every batch, so an interrupted run loses at most the batch in flight. A
+partial last line (the process died while writing it) is cut off on resume.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from pixelpilot import __version__
+from pixelpilot.evals.base import Problems, Record
+
+FULL_HASH_LIMIT = 64 << 20  # bytes; larger files are fingerprinted by size, head and tail
+_EDGE = 1 << 20
+VERSIONED = ("torch", "transformers", "rapidocr-onnxruntime", "pillow", "numpy")
+
+
+def read_predictions(path: Path, problems: Problems, *, repair: bool = False) -> dict[str, Record]:
+    """The records of a predictions.jsonl by id (first occurrence wins).
+
+    Malformed lines, records without a string `id` and repeated ids go to `problems`. With
+    `repair`, a partial last line (no trailing newline, not valid JSON) is cut off the file.
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    data = path.read_bytes()
+    if repair and data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        try:
+            json.loads(data[cut:])
+            data += b"\n"
+            with path.open("ab") as handle:
+                handle.write(b"\n")
+        except ValueError:
+            data = data[:cut]
+            with path.open("r+b") as handle:
+                handle.truncate(cut)
+    records: dict[str, Record] = {}
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path.name}:{number}"
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            problems.add("malformed prediction", where, f"not JSON: {exc}")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            problems.add("malformed prediction", where, "not an object with a string 'id'")
+            continue
+        if record["id"] in records:
+            problems.add(
+                "duplicate id", where, f"id {record['id']!r} appears earlier; this line is ignored"
+            )
+            continue
+        records[record["id"]] = record
+    return records
+
+
+class PredictionWriter:
+    """Appends records to a predictions.jsonl, one JSON line each, flushed per batch."""
+
+    def __init__(self, path: Path, *, append: bool) -> None:
+        self.path = path
+        self._handle: IO[str] = path.open("a" if append else "w", encoding="utf-8")
+
+    def write(self, records: Iterable[Record]) -> None:
+        for record in records:
+            self._handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> PredictionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (a temporary file renamed into place)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def fingerprint(files: Iterable[Path]) -> dict[str, Any]:
+    """A sha256 over the data files: each file's name and size, then its whole content, or for
+    files over 64 MiB its first and last MiB (what `method` says)."""
+    digest = hashlib.sha256()
+    count = 0
+    total = 0
+    partial = False
+    for path in sorted(files, key=lambda p: p.name):
+        size = path.stat().st_size
+        count += 1
+        total += size
+        digest.update(f"{path.name}\0{size}\0".encode())
+        with path.open("rb") as handle:
+            if size <= FULL_HASH_LIMIT:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+            else:
+                partial = True
+                digest.update(handle.read(_EDGE))
+                handle.seek(size - _EDGE)
+                digest.update(handle.read(_EDGE))
+    method = "names, sizes and contents"
+    if partial:
+        method += f" (files over {FULL_HASH_LIMIT >> 20} MiB: first and last MiB only)"
+    return {"sha256": digest.hexdigest(), "files": count, "bytes": total, "method": method}
+
+
+def versions() -> dict[str, str]:
+    """pixelpilot, Python and the installed versions of the libraries that shape results."""
+    found = {"pixelpilot": __version__, "python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def now() -> str:
+    """The current local time, ISO 8601 with offset."""
+    return datetime.datetime.now().astimezone().isoformat(timespec="seconds")

@@ -1,0 +1,54 @@
+"""The benchmark registry: names for `pixelpilot eval NAME`, resolved lazily to classes.
+
+A benchmark is a `pixelpilot.evals.base.Benchmark` subclass with an `Options` pydantic model;
+adding one is one `BENCHMARKS.register(...)` line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pixelpilot.evals.base import Benchmark
+from pixelpilot.registry import Registry, config_error
+
+BENCHMARKS: Registry[Any] = Registry("benchmark")
+BENCHMARKS.register(
+    "screenspot",
+    "pixelpilot.evals.screenspot:ScreenSpot",
+    help="ScreenSpot v1 (SeeClick) grounding: --data holds screenspot_*.json + images",
+)
+BENCHMARKS.register(
+    "screenspot-v2",
+    "pixelpilot.evals.screenspot:ScreenSpotV2",
+    help="ScreenSpot-v2 (OS-Atlas) grounding: --data holds screenspot_*_v2.json + images",
+)
+BENCHMARKS.register(
+    "screenspot-pro",
+    "pixelpilot.evals.screenspot:ScreenSpotPro",
+    help="ScreenSpot-Pro grounding: --data holds annotations/ and images/",
+)
+BENCHMARKS.register(
+    "androidcontrol",
+    "pixelpilot.evals.androidcontrol:AndroidControl",
+    help="AndroidControl offline steps: --data holds the TFRecord files and splits.json",
+)
+
+
+def create_benchmark(name: str, options: Mapping[str, Any] | None = None) -> Benchmark[Any]:
+    """Build a registered benchmark with `options` for its Options model.
+
+    Raises:
+        UnknownNameError: no benchmark has that name (the message lists them).
+        ConfigError: an option is unknown or invalid.
+    """
+    cls = BENCHMARKS.load(name)
+    options_cls: type[BaseModel] = cls.Options
+    try:
+        parsed = options_cls.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        raise config_error(f"'{name}' benchmark", exc) from None
+    benchmark: Benchmark[Any] = cls(parsed)
+    return benchmark

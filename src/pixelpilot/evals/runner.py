@@ -1,0 +1,379 @@
+"""Runs a benchmark: samples -> predictions.jsonl -> scores -> report.json + report.md.
+
+`evaluate` predicts (resuming when asked) and `rescore` judges a saved predictions.jsonl
+without any model. Both score through the same loop over the data set, so a re-scored file
+gives the same report as the run that wrote it (only `provenance.report` differs).
+
+Files in the output folder:
+- run.json: what the predictions were made with (benchmark, data checksum, model, versions);
+  a resumed run must match it.
+- predictions.jsonl: one record per sample, with `correct`.
+- report.json, report.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from pixelpilot import __version__
+from pixelpilot.errors import ConfigError
+from pixelpilot.evals.base import Benchmark, Problems, Record, Score
+from pixelpilot.evals.common import (
+    PredictionWriter,
+    fingerprint,
+    now,
+    read_predictions,
+    versions,
+    write_json,
+)
+from pixelpilot.evals.report import build_report, write_reports
+from pixelpilot.model import Policy
+
+PREDICTIONS = "predictions.jsonl"
+RUN_FILE = "run.json"
+IDENTITY_KEYS = ("benchmark", "data", "model")
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """What a run produced: the report object and the folder holding the files."""
+
+    report: dict[str, Any]
+    out: Path
+
+
+class _Progress:
+    """A rich progress bar: done/total, running accuracy, elapsed and ETA (stderr)."""
+
+    def __init__(self, title: str, total: int | None, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.done = 0
+        self.correct = 0
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("acc {task.fields[acc]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not enabled,
+        )
+        self.task = self.bar.add_task(title, total=total, acc="-")
+
+    def advance(self, count: int, scores: Iterable[Score]) -> None:
+        for score in scores:
+            self.done += 1
+            self.correct += score.correct
+        acc = f"{100 * self.correct / self.done:.1f}%" if self.done else "-"
+        self.bar.update(self.task, advance=count, acc=acc)
+
+    def __enter__(self) -> _Progress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+
+def merge_policy_options(
+    config: type[BaseModel], options: dict[str, Any], wanted: dict[str, Any]
+) -> dict[str, Any]:
+    """`options` plus each benchmark-requested option that the backend's `config` model
+    declares (an option the user set wins; a backend without it, e.g. the scripted one, gets
+    none)."""
+    merged = dict(options)
+    for key, value in wanted.items():
+        if key in config.model_fields and key not in merged:
+            merged[key] = value
+    return merged
+
+
+def _score(benchmark: Benchmark[Any], sample: Any, record: Record, problems: Problems) -> Score:
+    score = benchmark.score(sample, record)
+    malformed = score.details.get("malformed")
+    if malformed:
+        problems.add("malformed prediction", sample.id, str(malformed))
+    return score
+
+
+class _Taken:
+    """The first `limit` samples (all when None), counting how many were read."""
+
+    def __init__(self, samples: Iterable[Any], limit: int | None) -> None:
+        self.count = 0
+        self._samples = islice(samples, limit)
+
+    def __iter__(self) -> Iterator[Any]:
+        for sample in self._samples:
+            self.count += 1
+            yield sample
+
+
+def _take_saved(
+    benchmark: Benchmark[Any], sample: Any, saved: dict[str, Record], problems: Problems
+) -> tuple[Score, Record] | None:
+    """Score and remove `sample`'s saved record, if there is one."""
+    record = saved.pop(sample.id, None)
+    if record is None:
+        return None
+    return _score(benchmark, sample, record, problems), record
+
+
+def _timing(records: Iterable[Record]) -> dict[str, Any]:
+    values = [
+        r["timings"]["per_sample"]
+        for r in records
+        if isinstance(r.get("timings"), dict)
+        and isinstance(r["timings"].get("per_sample"), int | float)
+    ]
+    if not values:
+        return {}
+    return {"mean_seconds_per_sample": sum(values) / len(values), "samples_timed": len(values)}
+
+
+def _finish(
+    benchmark: Benchmark[Any],
+    out: Path,
+    scores: list[Score],
+    records: list[Record],
+    samples: int,
+    problems: Problems,
+    provenance: dict[str, Any],
+    notes: list[str],
+) -> EvalResult:
+    summary = benchmark.summarize(scores)
+    summary.notes.extend(notes)
+    counts = {
+        "samples": samples,
+        "scored": len(scores),
+        "unparsed": sum(s.unparsed for s in scores),
+        "not_predicted": samples - len(scores),
+    }
+    report = build_report(summary, counts=counts, problems=problems.items, provenance=provenance)
+    report["timing"] = _timing(records)
+    write_reports(out, report)
+    return EvalResult(report, out)
+
+
+def _leftovers(
+    left: dict[str, Record], limit: int | None, problems: Problems, notes: list[str]
+) -> None:
+    if not left:
+        return
+    if limit is None:
+        for key in left:
+            problems.add("unknown id", key, "a prediction for a sample that is not in the data")
+    else:
+        notes.append(
+            f"{len(left)} saved prediction(s) lie beyond --limit {limit} (or are unknown)."
+        )
+
+
+def evaluate(
+    benchmark: Benchmark[Any],
+    policy: Policy,
+    *,
+    data: Path | None,
+    out: Path,
+    model_info: dict[str, Any],
+    limit: int | None = None,
+    batch_size: int = 1,
+    resume: bool = False,
+    strict: bool = False,
+    progress: bool = True,
+    on_batch: Callable[[list[Record]], None] | None = None,
+) -> EvalResult:
+    """Predict every sample (or the first `limit`), score, and write the report files.
+
+    Args:
+        benchmark: the benchmark to run.
+        policy: the policy; its `predict_batch` gets up to `batch_size` items at a time.
+        data: the data set path (None for benchmarks that need none).
+        out: the output folder (created).
+        model_info: the model's provenance ({"spec", "options", **policy.describe()}).
+        limit: score only the first `limit` samples in benchmark order.
+        batch_size: samples per `predict_batch` call.
+        resume: continue `out/predictions.jsonl`, skipping samples it already holds.
+        strict: stop at the first data problem (EvalDataError) instead of listing it.
+        progress: show the live progress bar.
+        on_batch: called with each batch's records after they are written.
+
+    Raises:
+        ConfigError: `out` already holds predictions and `resume` is off, or a resumed run's
+            settings differ from the saved ones.
+        EvalDataError: with `strict`, the first data problem.
+        PolicyError: the policy backend failed (finished batches stay saved: use resume).
+    """
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    out.mkdir(parents=True, exist_ok=True)
+    pred_path = out / PREDICTIONS
+    if pred_path.exists() and pred_path.stat().st_size and not resume:
+        raise ConfigError(
+            f"{pred_path} already exists: pass --resume to continue it, or another --out"
+        )
+    problems = Problems(strict=strict)
+    dataset = benchmark.load(data, problems, for_prediction=True)
+    run = {
+        "benchmark": benchmark.describe(),
+        "data": {"path": str(data) if data else None, "checksum": fingerprint(dataset.files)},
+        "model": model_info,
+        "run": {"batch_size": batch_size, "limit": limit, "started": now()},
+        "versions": versions(),
+    }
+    existing: dict[str, Record] = {}
+    if resume and pred_path.exists():
+        _check_same_run(out / RUN_FILE, run)
+        existing = read_predictions(pred_path, problems, repair=True)
+    if not (resume and (out / RUN_FILE).exists()):
+        write_json(out / RUN_FILE, run)
+    scores: list[Score] = []
+    records: list[Record] = []
+    pending: list[Any] = []
+    taken = _Taken(dataset.samples, limit)
+    total = dataset.total
+    if limit is not None:
+        total = limit if total is None else min(total, limit)
+
+    with (
+        PredictionWriter(pred_path, append=resume) as writer,
+        _Progress(benchmark.title, total, enabled=progress) as bar,
+    ):
+
+        def flush() -> None:
+            by_id = {sample.id: sample for sample in pending}
+            batch = benchmark.predict(policy, pending, problems)
+            batch_scores = []
+            for record in batch:
+                score = _score(benchmark, by_id[record["id"]], record, problems)
+                record["correct"] = score.correct
+                batch_scores.append(score)
+            writer.write(batch)
+            scores.extend(batch_scores)
+            records.extend(batch)
+            bar.advance(len(pending), batch_scores)
+            if on_batch is not None:
+                on_batch(batch)
+            pending.clear()
+
+        for sample in taken:
+            done = _take_saved(benchmark, sample, existing, problems)
+            if done is not None:
+                scores.append(done[0])
+                records.append(done[1])
+                bar.advance(1, [done[0]])
+                continue
+            pending.append(sample)
+            if len(pending) >= batch_size:
+                flush()
+        if pending:
+            flush()
+    notes: list[str] = []
+    _leftovers(existing, limit, problems, notes)
+    saved = _read_run(out / RUN_FILE) or run
+    provenance = _provenance(saved, dataset.info, mode="predict", source=pred_path)
+    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes)
+
+
+def rescore(
+    benchmark: Benchmark[Any],
+    predictions: Path,
+    *,
+    data: Path | None,
+    out: Path,
+    limit: int | None = None,
+    strict: bool = False,
+) -> EvalResult:
+    """Score a saved predictions.jsonl against the data set; no model is loaded.
+
+    Only each record's `id` and the benchmark's answer fields (`point`, `action`) are read.
+    Writes `out/predictions.jsonl` (the records in data order with `correct` recomputed) and
+    the report files. The model provenance comes from a run.json beside `predictions`.
+
+    Raises:
+        ConfigError: `predictions` cannot be read.
+        EvalDataError: with `strict`, the first data problem.
+    """
+    problems = Problems(strict=strict)
+    try:
+        saved = read_predictions(predictions, problems)
+    except OSError as exc:
+        raise ConfigError(f"--predictions {predictions}: {exc.strerror}") from None
+    dataset = benchmark.load(data, problems, for_prediction=False)
+    scores: list[Score] = []
+    records: list[Record] = []
+    taken = _Taken(dataset.samples, limit)
+    for sample in taken:
+        done = _take_saved(benchmark, sample, saved, problems)
+        if done is not None:
+            scores.append(done[0])
+            records.append({**done[1], "correct": done[0].correct})
+    notes: list[str] = []
+    _leftovers(saved, limit, problems, notes)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / (PREDICTIONS + ".tmp")
+    with PredictionWriter(tmp, append=False) as writer:
+        writer.write(records)
+    tmp.replace(out / PREDICTIONS)
+    run = _read_run(predictions.parent / RUN_FILE) or {
+        "model": {"spec": None, "note": f"unknown: no {RUN_FILE} beside {predictions}"},
+    }
+    run = {
+        **run,
+        "benchmark": benchmark.describe(),
+        "data": {"path": str(data) if data else None, "checksum": fingerprint(dataset.files)},
+    }
+    provenance = _provenance(run, dataset.info, mode="rescore", source=predictions)
+    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes)
+
+
+def _provenance(
+    run: dict[str, Any], info: dict[str, Any], *, mode: str, source: Path
+) -> dict[str, Any]:
+    provenance = dict(run)
+    provenance["data"] = {**run.get("data", {}), **info}
+    provenance["report"] = {
+        "mode": mode,
+        "predictions": str(source),
+        "created": now(),
+        "pixelpilot": __version__,
+    }
+    return provenance
+
+
+def _read_run(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _check_same_run(path: Path, run: dict[str, Any]) -> None:
+    saved = _read_run(path)
+    if saved is None:
+        raise ConfigError(f"cannot resume: {path} is missing or unreadable")
+    differ = [key for key in IDENTITY_KEYS if saved.get(key) != run[key]]
+    if differ:
+        raise ConfigError(
+            f"cannot resume {path.parent}: the {', '.join(differ)} differ from the saved run "
+            f"({RUN_FILE}); use the same settings or another --out"
+        )
