@@ -1,0 +1,244 @@
+"""OCRPolicy (`--model ocr`): a CPU baseline that reads the screen and clicks the goal's text.
+
+RapidOCR (rapidocr-onnxruntime; its ONNX weights ship in the wheel, so it runs offline) finds
+the text lines on the screenshot. `ocr_text.parse_goal` reads what to click or type, and
+`ocr_text.rank` scores every line against it (exact, then case-insensitive, then fuzzy above
+`threshold`, then partial). Each step is one of:
+
+- click the centre of the best line whose text was not clicked yet;
+- after a click on a typing goal's field (its label or placeholder focuses it): type the text,
+  then Enter when the goal was a search, then terminate(success);
+- after a click for a click goal: the screen changed -> terminate(success); it did not -> that
+  line was not it: try the next one;
+- nothing (left) matches: scroll down to look further, up to `max_scrolls` times, while
+  scrolling still changes the screen; then terminate(failure).
+
+Its progress is read back from History: each Prediction's raw text is a JSON object
+{"ocr": step kind, ...} and the policy asks for one earlier screenshot (`image_history = 1`)
+to tell whether its last action changed the screen. The engine is built once per policy, on
+first use.
+
+API: OCRPolicy(config), .from_spec("", config), .predict(observation, history) -> Prediction
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from pixelpilot._extras import require
+from pixelpilot.actions import Action, Box, Click, Key, Observation, Scroll, Terminate, Type
+from pixelpilot.errors import ConfigError, PolicyError
+from pixelpilot.model.base import History, HistoryEntry, PolicyBase, Prediction
+from pixelpilot.model.ocr_text import Intent, Match, TextBox, parse_goal, rank, text_key
+
+
+class OCRConfig(BaseModel):
+    """Options for `--model ocr`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(0.8, gt=0, le=1, description="fuzzy match floor (difflib ratio)")
+    min_confidence: float = Field(0.5, ge=0, le=1, description="OCR confidence floor per line")
+    max_scrolls: int = Field(3, ge=0, description="scrolls to look for an unseen target")
+    scroll_fraction: float = Field(
+        0.6, gt=0, le=1, description="scroll distance as a fraction of the screen height"
+    )
+    max_side: int = Field(
+        1600, ge=320, description="longest side (pixels) the screenshot is shrunk to for OCR"
+    )
+    change_fraction: float = Field(
+        0.0005, ge=0, lt=1, description="share of changed pixels that counts as a new screen"
+    )
+    threads: int = Field(0, ge=0, description="ONNX Runtime threads (0: one per core)")
+
+
+@dataclass(frozen=True)
+class _Progress:
+    """What the policy did so far, read back from its own raw texts in History."""
+
+    last: dict[str, Any] | None
+    tried: frozenset[str]  # text_key of every text clicked already
+    scrolls: int
+    changed: bool | None  # did the last step change the screen (None: no earlier screenshot)
+
+
+def _record(kind: str, **fields: Any) -> str:
+    return json.dumps({"ocr": kind, **fields}, ensure_ascii=False)
+
+
+def _read(entry: HistoryEntry) -> dict[str, Any] | None:
+    try:
+        data = json.loads(entry.raw_text)
+    except (json.JSONDecodeError, TypeError):
+        return None
+    return data if isinstance(data, dict) and "ocr" in data else None
+
+
+class OCRPolicy(PolicyBase):
+    """Clicks (and types into) what the goal names, found by OCR on the screenshot."""
+
+    Config = OCRConfig
+    image_history = 1
+
+    def __init__(self, config: OCRConfig | None = None) -> None:
+        self.config = config or OCRConfig()
+        self.spec = "ocr"
+        self._engine: Any = None
+        self._last_read: tuple[str, tuple[TextBox, ...]] | None = None
+
+    @classmethod
+    def from_spec(cls, argument: str, config: OCRConfig) -> OCRPolicy:
+        if argument:
+            raise ConfigError(f"the ocr model takes no argument (got 'ocr:{argument}'); use: ocr")
+        return cls(config)
+
+    def _ocr_engine(self) -> Any:
+        if self._engine is None:
+            module = require("rapidocr_onnxruntime", "ocr", package="rapidocr-onnxruntime")
+            threads = self.config.threads or -1
+            self._engine = module.RapidOCR(
+                use_cls=False,  # screens are upright; the angle classifier only costs time
+                # Its default scales the SHORT side up to 736 px: a 320x80 strip would be read
+                # at 2944x736. Bound the long side instead (the image is already within it).
+                det_limit_type="max",
+                det_limit_side_len=self.config.max_side,
+                intra_op_num_threads=threads,
+                inter_op_num_threads=1,
+            )
+        return self._engine
+
+    def read_screen(self, image: Image.Image) -> list[TextBox]:
+        """Every text line on `image` with its box in the image's pixels.
+
+        The last screen's lines are kept: after a click that changed nothing the policy looks
+        at the same pixels again, and reading them costs seconds on a CPU.
+
+        Raises:
+            PolicyError: the OCR engine failed.
+        """
+        digest = hashlib.sha256(image.tobytes()).hexdigest() + str(image.size)
+        if self._last_read is not None and self._last_read[0] == digest:
+            return list(self._last_read[1])
+        boxes = self._read(image)
+        self._last_read = (digest, tuple(boxes))
+        return boxes
+
+    def _read(self, image: Image.Image) -> list[TextBox]:
+        scale = min(1.0, self.config.max_side / max(image.size))
+        small = image.convert("RGB")
+        if scale < 1.0:
+            size = (round(image.width * scale), round(image.height * scale))
+            small = small.resize(size, Image.Resampling.BILINEAR)
+        # RapidOCR takes OpenCV's channel order.
+        pixels = np.ascontiguousarray(np.asarray(small)[:, :, ::-1])
+        try:
+            result, _ = self._ocr_engine()(pixels)
+        except Exception as exc:  # onnxruntime raises its own types
+            raise PolicyError(f"the OCR engine failed: {exc}") from exc
+        sx, sy = image.width / small.width, image.height / small.height
+        boxes = []
+        for corners, text, confidence in result or []:
+            if float(confidence) < self.config.min_confidence or not str(text).strip():
+                continue
+            xs = [float(p[0]) * sx for p in corners]
+            ys = [float(p[1]) * sy for p in corners]
+            boxes.append(TextBox(str(text), Box(min(xs), min(ys), max(xs), max(ys)), confidence))
+        return boxes
+
+    def predict(self, observation: Observation, history: History) -> Prediction:
+        started = time.perf_counter()
+        intent = parse_goal(history.goal)
+        progress = self._progress(observation, history)
+        last = progress.last
+        if last is not None and last["ocr"] == "click":
+            # A typing goal types after clicking the field even when focusing it drew nothing.
+            if intent.kind == "type":
+                return self._done(Type(text=intent.text or " "), _record("type"), started)
+            if progress.changed is not False:
+                return self._done(Terminate(status="success"), "the screen changed", started)
+        if last is not None and last["ocr"] == "type":
+            if intent.submit:
+                return self._done(Key(keys=("enter",)), _record("submit"), started)
+            return self._done(Terminate(status="success"), "typed", started)
+        if last is not None and last["ocr"] == "submit":
+            return self._done(Terminate(status="success"), "submitted", started)
+
+        boxes = self.read_screen(observation.screenshot)
+        read = time.perf_counter()
+        matches = rank(boxes, intent, threshold=self.config.threshold)
+        # A text whose click changed nothing is skipped everywhere (a heading and its copy
+        # in the page title, or the same text after a scroll).
+        fresh = [m for m in matches if text_key(m.box.text) not in progress.tried]
+        timings = {"ocr": read - started}
+        if fresh:
+            return self._click(fresh[0], intent, timings)
+        scrolled_nowhere = last is not None and last["ocr"] == "scroll" and not progress.changed
+        if progress.scrolls >= self.config.max_scrolls or scrolled_nowhere:
+            reason = _record(
+                "give_up",
+                targets=list(intent.targets),
+                seen=[b.text for b in boxes][:40],
+            )
+            return Prediction(action=Terminate(status="failure"), raw_text=reason, timings=timings)
+        size = observation.size
+        scroll = Scroll(
+            x=size.width // 2,
+            y=size.height // 2,
+            direction="down",
+            amount=max(1, round(size.height * self.config.scroll_fraction)),
+        )
+        return Prediction(action=scroll, raw_text=_record("scroll"), timings=timings)
+
+    def _click(self, match: Match, intent: Intent, timings: dict[str, float]) -> Prediction:
+        cx, cy = match.box.box.center
+        action: Action = Click(x=int(cx), y=int(cy))
+        raw = _record(
+            "click",
+            text=match.box.text,
+            target=match.target,
+            score=round(match.score, 3),
+            at=[int(cx), int(cy)],
+            intent=intent.kind,
+        )
+        return Prediction(action=action, raw_text=raw, timings=timings)
+
+    @staticmethod
+    def _done(action: Action, raw: str, started: float) -> Prediction:
+        return Prediction(
+            action=action, raw_text=raw, timings={"decide": time.perf_counter() - started}
+        )
+
+    def _progress(self, observation: Observation, history: History) -> _Progress:
+        records = [(_read(e), e) for e in history.steps]
+        tried = frozenset(text_key(r["text"]) for r, _ in records if r and r["ocr"] == "click")
+        scrolls = sum(1 for r, _ in records if r and r["ocr"] == "scroll")
+        if not records or records[-1][0] is None:
+            return _Progress(None, tried, scrolls, None)
+        last, entry = records[-1]
+        changed = None
+        if entry.screenshot is not None:
+            changed = _changed(
+                entry.screenshot, observation.screenshot, self.config.change_fraction
+            )
+        return _Progress(last, tried, scrolls, changed)
+
+    def describe(self) -> dict[str, object]:
+        return {"backend": "ocr", "engine": "rapidocr-onnxruntime", **self.config.model_dump()}
+
+
+def _changed(before: Image.Image, after: Image.Image, fraction: float) -> bool:
+    """Whether more than `fraction` of the pixels differ (a caret blink does not count)."""
+    if before.size != after.size:
+        return True
+    a = np.asarray(before.convert("RGB"), dtype=np.int16)
+    b = np.asarray(after.convert("RGB"), dtype=np.int16)
+    differing = np.any(np.abs(a - b) > 8, axis=2)
+    return bool(differing.mean() > fraction)
