@@ -8,9 +8,9 @@ Input paths, and why:
 - pointer (click, move, drag, scroll): pyautogui, with its fail-safe on: moving the pointer
   into a screen corner stops the run (`Interrupted`). Its corner pixels are therefore refused
   as targets, since the agent's own pointer resting there would stop the next step;
-- key chords: XTEST through python-xlib on our own connection (see `x11_keyboard`);
-- text: `xdotool type`, which delivers any Unicode text exactly; characters that cannot be typed
-  are refused, never dropped.
+- keys and text: XTEST through python-xlib on our own connection (see `x11_keyboard`), which
+  delivers any Unicode text exactly, newlines as Enter; what cannot be typed is refused, never
+  dropped.
 pyautogui keeps module-level X state, so within one process one DesktopEnv acts at a time; the
 environment re-points pyautogui at its own display before each action.
 """
@@ -57,11 +57,11 @@ from pixelpilot.env.x11 import (
     failsafe_corners,
     load_pyautogui,
     point_pyautogui_at,
-    require_tool,
     resolve_display,
     window_title,
 )
-from pixelpilot.env.x11_keyboard import check_typable, press_chord, resolve_keys, type_text
+from pixelpilot.env.x11_keyboard import Keyboard
+from pixelpilot.env.x11_keys import check_keys, check_typable
 from pixelpilot.env.xvfb import VirtualDisplay
 from pixelpilot.errors import (
     ConfigError,
@@ -75,6 +75,10 @@ PIXELS_PER_NOTCH = 50
 """Pixels one mouse-wheel click scrolls, roughly: Chromium on X11 moves 53 px per click and
 Firefox three lines (about 57 px); a Scroll of N pixels turns the wheel round(N / 50) clicks,
 at least one."""
+
+
+REBIND_PAUSE = 0.1
+"""Seconds typing pauses, at least, before it rebinds spare keycodes (see `x11_keyboard`)."""
 
 
 class DesktopConfig(BaseModel):
@@ -97,7 +101,7 @@ class DesktopConfig(BaseModel):
         0.05, gt=0, description="seconds between the captures compared while settling"
     )
     type_interval_ms: int = Field(
-        12, ge=0, le=1000, description="milliseconds between typed characters (xdotool --delay)"
+        5, ge=0, le=1000, description="milliseconds to wait after each typed character"
     )
     drag_seconds: float = Field(
         0.3, ge=0, le=10, description="seconds a drag takes from press to release"
@@ -136,7 +140,7 @@ class DesktopEnv(EnvironmentBase):
     """An X11 desktop monitor as an environment.
 
     Raises (construction):
-        DesktopUnavailableError: no display to use, it is unreachable, Xvfb or xdotool missing.
+        DesktopUnavailableError: no display to use, it is unreachable, or Xvfb is missing.
         MissingExtraError: mss, pyautogui or python-xlib is not installed.
         ConfigError: the monitor does not exist.
     """
@@ -169,9 +173,10 @@ class DesktopEnv(EnvironmentBase):
             self.display_name = self.virtual.name
         else:
             self.display_name = resolve_display(config.display)
-        self._xdotool = require_tool("xdotool", "xdotool")
         self._xdisplay = connect(self.display_name)
         self._stack.callback(self._xdisplay.close)
+        self._keyboard = Keyboard(self._xdisplay)
+        self._stack.callback(self._keyboard.restore)
         self._pyautogui = load_pyautogui(self.display_name)
         previous = self._pyautogui.platformModule._display
         self._stack.callback(setattr, self._pyautogui.platformModule, "_display", previous)
@@ -239,6 +244,12 @@ class DesktopEnv(EnvironmentBase):
     def _grab_raw(self) -> bytes:
         return bytes(self._sct.grab(self._monitor).raw)
 
+    def _idle(self) -> None:
+        """Give the focused application time to handle queued input (at least REBIND_PAUSE s,
+        then until the screen stops changing)."""
+        time.sleep(REBIND_PAUSE)
+        self._settle()
+
     def _settle(self) -> float:
         return wait_until_settled(
             self._grab_raw,
@@ -250,7 +261,7 @@ class DesktopEnv(EnvironmentBase):
 
     def validate(self, action: Action) -> None:
         """Refuse unsupported and out-of-screen actions (EnvironmentBase), fail-safe corner
-        targets (OutOfBoundsError), untypable text and keys missing from the keyboard map
+        targets (OutOfBoundsError), untypable text and keys no desktop keyboard has
         (ActionError), all before anything reaches the screen."""
         super().validate(action)
         for point in action_points(action):
@@ -264,8 +275,7 @@ class DesktopEnv(EnvironmentBase):
         if isinstance(action, Type):
             check_typable(action.text)
         elif isinstance(action, Key):
-            self._check_open()
-            resolve_keys(self._xdisplay, action.keys)
+            check_keys(action.keys)
 
     def execute(self, action: Action) -> Execution:
         self.validate(action)
@@ -305,16 +315,11 @@ class DesktopEnv(EnvironmentBase):
                 return self._scroll(action, to_input(action.x, action.y))
             case Type():
                 pg.failSafeCheck()
-                return type_text(
-                    self._xdotool,
-                    self.display_name,
-                    action.text,
-                    interval_ms=self.config.type_interval_ms,
-                )
+                interval = self.config.type_interval_ms / 1000
+                return self._keyboard.type_text(action.text, interval=interval, pause=self._idle)
             case Key():
                 pg.failSafeCheck()
-                pressed = press_chord(self._xdisplay, resolve_keys(self._xdisplay, action.keys))
-                return f"xtest key {'+'.join(pressed)}"
+                return f"xtest key {'+'.join(self._keyboard.press_chord(action.keys))}"
             case Wait():
                 time.sleep(action.seconds)
                 return f"sleep {action.seconds:g} s"

@@ -81,11 +81,11 @@ def connect(name: str) -> Any:
 
 
 def window_title(display: Any) -> str | None:
-    """The title of the active window (or of the window holding the keyboard focus), if any.
+    """The title of the window that receives the keyboard, if any.
 
-    Works with a window manager (_NET_ACTIVE_WINDOW) and without one (the focus window and its
-    ancestors, the toplevel carrying WM_NAME). Never raises: a window that vanished mid-way
-    simply has no title.
+    Works with a window manager (_NET_ACTIVE_WINDOW) and without one (the focus window, or with
+    focus PointerRoot the toplevel under the pointer; the first of it and its ancestors that
+    carries a name). Never raises: a window that vanished mid-way simply has no title.
     """
     xlib_error = require("Xlib.error", "desktop", package="python-xlib")
     xlib_x = require("Xlib.X", "desktop", package="python-xlib")
@@ -99,9 +99,12 @@ def window_title(display: Any) -> str | None:
             window = display.create_resource_object("window", int(active.value[0]))
         if window is None:
             focus = display.get_input_focus().focus
-            if isinstance(focus, int):  # X.NONE or X.PointerRoot: no window has the focus
-                return None
-            window = focus
+            if focus == xlib_x.PointerRoot:
+                # No window manager: keys go to the toplevel under the pointer.
+                child = root.query_pointer().child
+                window = child if child else None
+            elif not isinstance(focus, int):  # an int here is X.NONE: nothing has the focus
+                window = focus
         net_name = display.intern_atom("_NET_WM_NAME")
         utf8 = display.intern_atom("UTF8_STRING")
         while window is not None and window.id != root.id:
