@@ -42,9 +42,12 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 install-demo: system-deps $(VENV)/.demo-installed
 install-dev: system-deps $(VENV)/.dev-installed
 
+# The main job on an embedded default: the CPU OCR policy solves a task of the bundled web
+# sandbox in headless Chromium (no GPU, no model download).
+DEMO_TASK ?= sandbox:close-modal
 demo: install-demo
-	$(VENV)/bin/pixelpilot run --env fake --model scripted:examples/fake_demo.jsonl \
-	  --task fake:wifi --out runs/demo-$$(date +%Y%m%d-%H%M%S)
+	$(VENV)/bin/pixelpilot run --env browser --model ocr --task $(DEMO_TASK) --max-steps 10 \
+	  --out runs/demo-$$(date +%Y%m%d-%H%M%S)
 
 lint: install-dev
 	$(PY) -m ruff check src tests bench
