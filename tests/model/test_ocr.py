@@ -206,6 +206,9 @@ def test_match_levels() -> None:
     assert 0.8 <= match_score("Margaret Hamilton", "Margaret Hamiltan", threshold=0.8) < 0.97
     assert match_score("Save", "Save profile", threshold=0.8) > 0.5
     assert match_score("Settings", "Sign in", threshold=0.8) == 0.0
+    # Whole words only, unless OCR dropped every space.
+    assert match_score("accept", "3. Acceptable use", threshold=0.8) == 0.0
+    assert match_score("accept", "Iaccepttheterms", threshold=0.8) > 0.5
 
 
 def test_rank_prefers_the_longer_part_of_the_instruction() -> None:

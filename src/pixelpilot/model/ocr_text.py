@@ -249,7 +249,7 @@ def match_score(target: str, text: str, *, threshold: float) -> float:
     ratio = _similarity(norm_target, norm_text)
     if ratio >= threshold:
         return min(ratio, 0.96)
-    if f" {norm_target} " in f" {norm_text} " or _compact(norm_target) in _compact(norm_text):
+    if _contains(norm_text, norm_target):
         return 0.5 + 0.4 * len(_compact(norm_target)) / len(_compact(norm_text))
     words = norm_target.split()
     best = 0.0
@@ -269,6 +269,14 @@ def _compact(text: str) -> str:
     return text.replace(" ", "")
 
 
+def _contains(text: str, words: str) -> bool:
+    """`words` appear as whole words in `text`; in a text OCR read without any space, as a
+    substring ("accept" is in "Iaccepttheterms" but not in "3 Acceptable use")."""
+    if " " in text:
+        return f" {words} " in f" {text} "
+    return _compact(words) in text
+
+
 def _similarity(a: str, b: str) -> float:
     return max(_ratio(a, b), _ratio(_compact(a), _compact(b)))
 
@@ -285,11 +293,7 @@ def rank(boxes: list[TextBox], intent: Intent, *, threshold: float) -> list[Matc
             score = weight * match_score(target, box.text, threshold=threshold)
             if score > best.score:
                 best = Match(box, score, target)
-        if (
-            best.score > 0
-            and intent.verb
-            and _compact(intent.verb) in _compact(normalize(box.text))
-        ):
+        if best.score > 0 and intent.verb and _contains(normalize(box.text), intent.verb):
             best = Match(box, best.score + 0.1, best.target)
         if best.score >= MIN_SCORE:
             matches.append(best)
