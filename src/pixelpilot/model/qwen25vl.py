@@ -1,0 +1,368 @@
+"""Qwen2.5-VL in-process (transformers): `--model qwen25vl:<hub id or local folder>`.
+
+One prediction: build the cookbook prompt for the observation's tool (`computer_use` on desktop
+and browser, `mobile_use` on Android) with the screen size the model sees (smart_resize under the
+pixel budget), tokenise it with the image tokens expanded, generate under the tool-call
+constraint (on by default), and parse the text. Coordinates come back in the resized frame and
+are mapped per axis to screenshot pixels by `parse_output`; an unparseable output or a coordinate
+outside the image is a Prediction with `action=None` and `error`, never an exception.
+
+`predict_batch` runs several independent requests in one left-padded generate call (evaluation);
+under greedy decoding its results equal one-at-a-time prediction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pixelpilot._extras import require
+from pixelpilot.actions import Observation, Point, Size
+from pixelpilot.actions.qwen import FAMILY, ToolName, load_family, pointer_after, tool_for_platform
+from pixelpilot.errors import ConfigError, ParseError
+from pixelpilot.model.base import History, PolicyBase, Prediction
+from pixelpilot.model.grammar import ToolCallGrammar
+from pixelpilot.model.parse import parse_output
+from pixelpilot.model.prompt import build_messages, message_images, render_messages
+from pixelpilot.model.qwen_inputs import EncodedPrompt, collate, encode_prompt
+from pixelpilot.model.qwen_loading import (
+    Checkpoint,
+    ImageSettings,
+    check_quantization,
+    load_model,
+    load_tokenizer,
+    locate_checkpoint,
+    quantization_method,
+    read_image_settings,
+    resolve_attention,
+    resolve_device,
+    resolve_dtype,
+)
+
+
+class Qwen25VLConfig(BaseModel):
+    """Options of the qwen25vl backend (`--model-opt KEY=VALUE` or `[model.qwen25vl]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto",
+        description="weights dtype; auto = bfloat16 on GPU (float16 for AWQ), float32 on CPU",
+    )
+    device: str = Field(
+        "auto",
+        description="torch device for the model and inputs; auto = cuda if visible, else cpu",
+    )
+    device_map: str | dict[str, int | str] | None = Field(
+        None, description="accelerate placement, e.g. auto to spread a 72B over GPUs; None = device"
+    )
+    attn_implementation: Literal["auto", "flash_attention_2", "sdpa", "eager"] = Field(
+        "auto", description="attention kernel; auto = flash_attention_2 when installed, else sdpa"
+    )
+    min_pixels: int | None = Field(
+        None, gt=0, description="smallest image area in pixels; None = the checkpoint's value"
+    )
+    max_pixels: int | None = Field(
+        None, gt=0, description="largest image area in pixels; None = the checkpoint's value"
+    )
+    max_new_tokens: int = Field(512, ge=1, description="generation budget per step, in tokens")
+    constrained: bool = Field(True, description="only allow well-formed tool calls")
+    constraint_top_k: int = Field(
+        32, ge=1, description="best-scoring tokens checked before a full vocabulary scan"
+    )
+    max_text_chars: int = Field(
+        512, ge=1, description="longest text argument under the constraint, in characters"
+    )
+    image_history: int = Field(
+        0, ge=0, description="earlier screenshots shown to the model; 0 = text-only history"
+    )
+    greedy: bool = Field(True, description="greedy decoding; false = sampling")
+    temperature: float = Field(1.0, gt=0, description="sampling temperature (greedy=false)")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (greedy=false)")
+    repetition_penalty: float | None = Field(
+        None, gt=0, description="None = the checkpoint's generation_config value"
+    )
+    revision: str | None = Field(None, description="hub branch, tag or commit; None = main")
+    cache_dir: str | None = Field(
+        None, description="hub cache folder; None = huggingface_hub's (HF_HUB_CACHE / HF_HOME)"
+    )
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One prediction's prompt and geometry."""
+
+    tool: ToolName
+    screen: Size
+    resized: Size
+    pointer: Point | None
+    prompt: EncodedPrompt
+
+
+def prediction_from_text(
+    text: str,
+    *,
+    tool: ToolName,
+    resized: Size,
+    screen: Size,
+    pointer: Point | None,
+    timings: dict[str, float] | None = None,
+) -> Prediction:
+    """Parse a model output into a Prediction in screenshot pixels.
+
+    A parse failure or a coordinate outside the `resized` image is returned as
+    `Prediction(action=None, error="KIND: message")` (KIND: no_tool_call, bad_json, wrong_tool,
+    bad_arguments, out_of_bounds), never raised.
+    """
+    started = time.perf_counter()
+    try:
+        parsed = parse_output(text, tool=tool, resized=resized, screen=screen, pointer=pointer)
+    except ParseError as exc:
+        kind = getattr(exc, "kind", "parse_error")
+        spent = {**(timings or {}), "parse": time.perf_counter() - started}
+        return Prediction(action=None, raw_text=text, error=f"{kind}: {exc}", timings=spent)
+    spent = {**(timings or {}), "parse": time.perf_counter() - started}
+    return Prediction(
+        action=parsed.action, raw_text=text, extra_actions=parsed.extra_actions, timings=spent
+    )
+
+
+class Qwen25VLPolicy(PolicyBase):
+    """Qwen2.5-VL-Instruct (3B/7B/32B/72B, AWQ) as a GUI agent policy.
+
+    Args:
+        checkpoint: where the weights are (see `locate_checkpoint`).
+        config: the backend options.
+        spec: the spec string for reports.
+
+    Raises:
+        ConfigError, MissingExtraError: from loading (bad folder, missing library).
+    """
+
+    Config = Qwen25VLConfig
+
+    def __init__(self, checkpoint: Checkpoint, config: Qwen25VLConfig, *, spec: str = "") -> None:
+        require("torch", "qwen")
+        require("transformers", "qwen")
+        self.config = config
+        self.checkpoint = checkpoint
+        self.spec = spec or f"qwen25vl:{checkpoint.source}"
+        self.image_history = config.image_history
+        self.settings: ImageSettings = read_image_settings(
+            checkpoint.path, min_pixels=config.min_pixels, max_pixels=config.max_pixels
+        )
+        quantization = quantization_method(checkpoint.path)
+        check_quantization(quantization, checkpoint.source)
+        self.device = resolve_device(config.device)
+        self.dtype = resolve_dtype(config.dtype, self.device, quantization)
+        self.attention = resolve_attention(config.attn_implementation, self.device, self.dtype)
+        self.quantization = quantization
+        self.model: Any = load_model(
+            checkpoint,
+            dtype=self.dtype,
+            device=self.device,
+            device_map=config.device_map,
+            attn_implementation=self.attention,
+        )
+        self.tokenizer: Any = load_tokenizer(checkpoint)
+        self.image_token_id = int(self.model.config.image_token_id)
+        self.generation = self._generation_config()
+        self._table: Any = None
+        self._grammars: dict[tuple[Any, ...], ToolCallGrammar] = {}
+        self.last_constraint: Any = None
+
+    @classmethod
+    def from_spec(cls, argument: str, config: Qwen25VLConfig) -> Qwen25VLPolicy:
+        checkpoint = locate_checkpoint(
+            argument, revision=config.revision, cache_dir=config.cache_dir
+        )
+        return cls(checkpoint, config, spec=f"qwen25vl:{argument}")
+
+    # -- decoding settings ---------------------------------------------------------------------
+
+    def _generation_config(self) -> Any:
+        """The checkpoint's generation config with this run's decoding settings applied."""
+        import copy
+
+        base = copy.deepcopy(self.model.generation_config)
+        base.max_new_tokens = self.config.max_new_tokens
+        base.do_sample = not self.config.greedy
+        if self.config.greedy:
+            base.temperature, base.top_p, base.top_k = None, None, None
+        else:
+            base.temperature, base.top_p, base.top_k = self.config.temperature, self.config.top_p, 0
+        if self.config.repetition_penalty is not None:
+            base.repetition_penalty = self.config.repetition_penalty
+        eos = base.eos_token_id
+        self.eos_ids = [eos] if isinstance(eos, int) else list(eos or [])
+        if (
+            self.tokenizer.eos_token_id is not None
+            and self.tokenizer.eos_token_id not in self.eos_ids
+        ):
+            self.eos_ids.append(int(self.tokenizer.eos_token_id))
+        base.eos_token_id = self.eos_ids
+        if base.pad_token_id is None:
+            base.pad_token_id = self.tokenizer.pad_token_id
+        self.pad_token_id = int(
+            base.pad_token_id if base.pad_token_id is not None else self.eos_ids[0]
+        )
+        return base
+
+    def _grammar(self, request: _Request) -> ToolCallGrammar:
+        key = (request.tool, request.resized, request.pointer is not None)
+        if key not in self._grammars:
+            # Only the advertised actions: the prompt does not offer the extra `answer`.
+            schema = load_family(FAMILY).tools[request.tool].parameters
+            self._grammars[key] = ToolCallGrammar(
+                request.tool,
+                schema["properties"]["action"]["enum"],
+                request.resized.width,
+                request.resized.height,
+                pointer_known=request.pointer is not None,
+                max_text_chars=self.config.max_text_chars,
+            )
+        return self._grammars[key]
+
+    def _constraint(self, requests: Sequence[_Request], prompt_length: int) -> Any:
+        from pixelpilot.model.constrain import TokenTable, ToolCallConstraint
+
+        if self._table is None:
+            vocab = int(self.model.config.text_config.vocab_size)
+            self._table = TokenTable.from_tokenizer(self.tokenizer, vocab, self.eos_ids)
+        constraint = ToolCallConstraint(
+            self._table,
+            [self._grammar(r) for r in requests],
+            prompt_length=prompt_length,
+            max_new_tokens=self.config.max_new_tokens,
+            top_k=self.config.constraint_top_k,
+        )
+        shortest = min(len(g.finish(g.initial)) for g in constraint.grammars)
+        if self.config.max_new_tokens < shortest:
+            raise ConfigError(
+                f"max_new_tokens={self.config.max_new_tokens} is too small for constrained "
+                f"decoding: a tool call may need {shortest} tokens"
+            )
+        return constraint
+
+    # -- prediction ----------------------------------------------------------------------------
+
+    def _request(self, observation: Observation, history: History) -> _Request:
+        tool = tool_for_platform(observation.platform)
+        screen = observation.size
+        messages = build_messages(
+            history.goal,
+            history.steps,
+            tool=tool,
+            screen=screen,
+            budget=self.settings.budget,
+            screenshot=observation.screenshot,
+            image_history=self.image_history,
+        )
+        prompt = encode_prompt(
+            render_messages(messages),
+            message_images(messages),
+            tokenizer=self.tokenizer,
+            image_token_id=self.image_token_id,
+            settings=self.settings,
+        )
+        pointer = pointer_after(e.action for e in history.steps if e.error is None)
+        return _Request(tool, screen, self.settings.budget.resize(screen), pointer, prompt)
+
+    def predict(self, observation: Observation, history: History) -> Prediction:
+        """The next action in screenshot pixels (see the module docstring)."""
+        return self.predict_batch([(observation, history)])[0]
+
+    def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
+        """Predict for independent (observation, history) pairs in one generate call."""
+        import torch
+
+        if not items:
+            return []
+        started = time.perf_counter()
+        requests = [self._request(obs, hist) for obs, hist in items]
+        device = self.model.device
+        inputs = collate(
+            [r.prompt for r in requests],
+            pad_token_id=self.pad_token_id,
+            image_token_id=self.image_token_id,
+            device=device,
+        )
+        prompt_length = int(inputs["input_ids"].shape[1])
+        processors = []
+        if self.config.constrained:
+            self.last_constraint = self._constraint(requests, prompt_length)
+            processors.append(self.last_constraint)
+        prepared = time.perf_counter()
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs, generation_config=self.generation, logits_processor=processors
+            )
+        generated = time.perf_counter()
+        texts = self.tokenizer.batch_decode(
+            output[:, prompt_length:], skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
+        share = 1 / len(requests)
+        timings = {
+            "preprocess": (prepared - started) * share,
+            "generate": (generated - prepared) * share,
+        }
+        return [
+            prediction_from_text(
+                text,
+                tool=r.tool,
+                resized=r.resized,
+                screen=r.screen,
+                pointer=r.pointer,
+                timings=timings,
+            )
+            for r, text in zip(requests, texts, strict=True)
+        ]
+
+    def describe(self) -> dict[str, object]:
+        """Provenance: checkpoint, revision/commit, dtype, device, pixel budget, decoding."""
+        import torch
+        import transformers
+
+        budget = self.settings.budget
+        return {
+            "backend": "qwen25vl",
+            "spec": self.spec,
+            "model": self.checkpoint.source,
+            "path": str(self.checkpoint.path),
+            "revision": self.config.revision,
+            "commit": self.checkpoint.commit,
+            "quantization": self.quantization,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": str(self.device),
+            "device_map": self.config.device_map,
+            "attn_implementation": self.attention,
+            "min_pixels": budget.min_pixels,
+            "max_pixels": budget.max_pixels,
+            "pixels_from": "config"
+            if self.config.min_pixels or self.config.max_pixels
+            else "checkpoint",
+            "max_new_tokens": self.config.max_new_tokens,
+            "greedy": self.config.greedy,
+            "temperature": None if self.config.greedy else self.config.temperature,
+            "top_p": None if self.config.greedy else self.config.top_p,
+            "repetition_penalty": self.generation.repetition_penalty,
+            "constrained": self.config.constrained,
+            "image_history": self.image_history,
+            "transformers": transformers.__version__,
+            "torch": torch.__version__,
+        }
+
+    def close(self) -> None:
+        """Drop the model and free GPU memory; safe to call twice."""
+        if getattr(self, "model", None) is None:
+            return
+        self.model = None
+        self._table = None
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

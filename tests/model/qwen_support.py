@@ -1,0 +1,106 @@
+"""Shared fixtures for the Qwen2.5-VL tests: the tiny checkpoint (built once per session) and
+helpers that force a model to write a chosen answer, standing in for a trained model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from pixelpilot.actions import Observation, Platform
+from pixelpilot.model.qwen25vl import Qwen25VLConfig, Qwen25VLPolicy
+from pixelpilot.model.qwen_loading import locate_checkpoint
+from pixelpilot.model.tiny import build_tiny_checkpoint
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random-weight checkpoint, written once per test session."""
+    return build_tiny_checkpoint(tmp_path_factory.mktemp("tiny-qwen25vl"))
+
+
+def load_policy(folder: Path, **options: Any) -> Qwen25VLPolicy:
+    """The policy over `folder`, through the same path as `--model qwen25vl:FOLDER`."""
+    config = Qwen25VLConfig.model_validate(options)
+    return Qwen25VLPolicy.from_spec(str(folder), config)
+
+
+@pytest.fixture(scope="module")
+def tiny_policy(tiny_checkpoint: Path) -> Iterator[Qwen25VLPolicy]:
+    policy = load_policy(tiny_checkpoint)
+    yield policy
+    policy.close()
+
+
+def observation(
+    width: int, height: int, *, platform: Platform = "desktop", seed: int = 0
+) -> Observation:
+    """A screenshot with a few coloured boxes (deterministic for a seed)."""
+    image = Image.new("RGB", (width, height), (240, 240, 240))
+    draw = ImageDraw.Draw(image)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(6):
+        x, y = (
+            torch.randint(0, max(1, width - 40), (1,), generator=generator).item(),
+            torch.randint(0, max(1, height - 40), (1,), generator=generator).item(),
+        )
+        colour = tuple(int(v) for v in torch.randint(0, 256, (3,), generator=generator))
+        draw.rectangle((x, y, x + 39, y + 29), fill=colour)
+    return Observation(screenshot=image, platform=platform)
+
+
+class ForceTokens:
+    """A logits processor that makes the model prefer `target` token by token (a "trained" model).
+
+    It only adds a large bonus to the wanted token, so whatever follows in the processor list
+    (the constraint) still sees ordinary scores.
+    """
+
+    def __init__(self, target: list[int], prompt_length: int) -> None:
+        self.target = target
+        self.prompt_length = prompt_length
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        position = input_ids.shape[1] - self.prompt_length
+        if position < len(self.target):
+            scores = scores.clone()
+            scores[:, self.target[position]] += 1000.0
+        return scores
+
+
+def force_output(policy: Qwen25VLPolicy, monkeypatch: pytest.MonkeyPatch, text: str) -> list[int]:
+    """Make every later generate() of `policy` prefer `text` followed by <|im_end|>.
+
+    Returns the token ids it forces.
+    """
+    target = policy.tokenizer(text, add_special_tokens=False)["input_ids"]
+    target.append(policy.tokenizer.convert_tokens_to_ids("<|im_end|>"))
+    original = policy.model.generate
+
+    def generate(**kwargs: Any) -> Any:
+        length = kwargs["input_ids"].shape[1]
+        processors = [ForceTokens(target, length), *kwargs.pop("logits_processor", [])]
+        return original(**kwargs, logits_processor=processors)
+
+    monkeypatch.setattr(policy.model, "generate", generate)
+    return target
+
+
+def tool_call(tool: str, **arguments: Any) -> str:
+    """A call as the model writes it (json.dumps with default separators)."""
+    call = json.dumps({"name": tool, "arguments": arguments}, ensure_ascii=False)
+    return f"<tool_call>\n{call}\n</tool_call>"
+
+
+def hub_checkpoint_error(name: str, cache: Path) -> str:
+    """The error message `locate_checkpoint` gives for a hub id missing from `cache`."""
+    try:
+        locate_checkpoint(name, cache_dir=str(cache))
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "no error"
