@@ -91,7 +91,7 @@ def parse_screen(output: str) -> tuple[Size, int]:
     size = sizes.get("Override") or sizes.get("Physical")
     density = densities.get("Override") or densities.get("Physical")
     if size is None or density is None:
-        raise ValueError(output.strip() or "(no output)")
+        raise ValueError(" ".join(output.split())[:200] or "no output")
     return size, density
 
 

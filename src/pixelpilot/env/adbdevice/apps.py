@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+from PIL import Image
+
 from pixelpilot.actions import Size
 
 WidgetKind = Literal["icon", "button", "toggle", "field", "row", "text"]
@@ -374,6 +377,37 @@ class ContactsApp(App):
         self.offset = min(max(self.offset + dy, 0), self.max_offset(screen))
 
 
+class PhotosApp(App):
+    """Shows one photo-like picture (smooth colour fields and sensor noise, seeded): the kind
+    of screen that PNG compresses badly, unlike flat UI."""
+
+    def __init__(self) -> None:
+        super().__init__("com.google.android.apps.photos", "Photos", (251, 140, 0))
+        self._picture: tuple[tuple[int, int], Image.Image] | None = None
+
+    def picture(self, screen: Screen) -> Image.Image:
+        width = screen.size.width
+        height = screen.content_bottom - screen.content_top + 1
+        if self._picture is None or self._picture[0] != (width, height):
+            rng = np.random.default_rng(7)
+            ys, xs = np.mgrid[0 : height // 4 + 1, 0 : width // 4 + 1].astype(np.float32)
+            channels = [
+                110
+                + 60 * np.sin(xs / (25 + 5 * c)) * np.cos(ys / (40 - 6 * c))
+                + 30 * np.sin((xs + ys) / 70 + c)
+                for c in range(3)
+            ]
+            small = Image.fromarray(np.stack(channels, axis=-1).astype(np.uint8), "RGB")
+            smooth = np.asarray(small.resize((width, height), Image.Resampling.BICUBIC))
+            grain = rng.integers(-6, 7, size=smooth.shape, dtype=np.int16)
+            pixels = np.clip(smooth.astype(np.int16) + grain, 0, 255).astype(np.uint8)
+            self._picture = ((width, height), Image.fromarray(pixels, "RGB"))
+        return self._picture[1]
+
+    def widgets(self, screen: Screen) -> list[Widget]:
+        return []
+
+
 class CalibrationApp(App):
     """A full-screen surface with crosshairs at the targets that paints every tap as a marker."""
 
@@ -434,7 +468,7 @@ GENERIC_APPS = (
 
 def default_catalog(*, adbkeyboard: bool) -> Catalog:
     """Settings, Contacts, Notes, Counter, the stand-ins, the calibration app and the launcher."""
-    apps: list[App] = [SettingsApp(), ContactsApp(), NotesApp(), CounterApp()]
+    apps: list[App] = [SettingsApp(), ContactsApp(), NotesApp(), CounterApp(), PhotosApp()]
     apps += [App(package, label, color) for package, label, color in GENERIC_APPS]
     apps.append(CalibrationApp())
     launcher = Launcher(apps)

@@ -6,7 +6,14 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pixelpilot.env.adbdevice.apps import App, CalibrationApp, Launcher, Screen, Widget
+from pixelpilot.env.adbdevice.apps import (
+    App,
+    CalibrationApp,
+    Launcher,
+    PhotosApp,
+    Screen,
+    Widget,
+)
 from pixelpilot.env.calibrate import MARKER_RGB
 
 BACKGROUND = (250, 250, 250)
@@ -164,6 +171,8 @@ def render(screen: Screen, app: App, *, focus: str | None, volume: int) -> Image
             font=font(screen.px(64)),
             anchor="lm",
         )
+    if isinstance(app, PhotosApp):
+        image.paste(app.picture(screen), (0, screen.content_top))
     for widget in app.widgets(screen):
         _widget(
             draw,

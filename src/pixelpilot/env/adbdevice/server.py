@@ -302,6 +302,8 @@ class AdbTestDevice:
         """Stop listening and close every connection: the device is gone until `come_back`."""
         listener, self._listener = self._listener, None
         if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
             listener.close()
         self.drop_connections()
 

@@ -1,0 +1,112 @@
+"""Screenshot speed of the android environment: `screencap -p` (PNG) against raw `screencap`.
+
+    python bench/android_screencap.py                      # against a local test device
+    python bench/android_screencap.py --device HOST:PORT   # against a real phone or emulator
+
+Each form is timed end to end as the adapter does it (command, transfer over ADB, decoding to
+an RGB image) on a flat UI screen (the home screen) and a photo-like one (the test device's
+Photos app; on a real device, whatever is showing). The pixels of both forms are checked to be
+identical. The ratio is PNG time / raw time: above 1 means raw is faster.
+
+Where the difference matters is a real phone: `screencap -p` encodes the PNG on the phone's
+CPU before a byte is sent, while raw `screencap` sends the framebuffer as it is (4 bytes a
+pixel). The test device encodes its PNG on this machine's CPU instead, so against it the
+figures only show the transfer and decoding side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+from PIL import Image
+
+from pixelpilot.actions import Action, Button, OpenApp, Size
+from pixelpilot.env.android import AndroidEnv
+from pixelpilot.env.android_capture import parse_png, parse_raw
+from pixelpilot.env.android_config import AndroidConfig
+
+
+def timed(fn: Callable[[], tuple[Image.Image, int]], repeat: int) -> tuple[float, int, Image.Image]:
+    """Median seconds over `repeat` calls, with the byte count and image of the last one."""
+    fn()  # warm up: the first capture after a change also renders or fills caches
+    seconds = []
+    size, image = 0, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        image, size = fn()
+        seconds.append(time.perf_counter() - start)
+    assert image is not None
+    return statistics.median(seconds), size, image
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", help="HOST:PORT of a real device (default: a test device)")
+    parser.add_argument("--size", default="1080x2400", help="test device screen (WxH)")
+    parser.add_argument("--repeat", type=int, default=5, help="captures per form and screen")
+    args = parser.parse_args()
+    with ExitStack() as stack:
+        options: dict[str, object] = {}
+        device = None
+        if args.device is None:
+            from pixelpilot.env.adbdevice import AdbTestDevice, DeviceConfig
+
+            size = Size.parse(args.size)
+            device = stack.enter_context(
+                AdbTestDevice(DeviceConfig(width=size.width, height=size.height))
+            )
+            key_dir = stack.enter_context(tempfile.TemporaryDirectory())
+            options = {"device": device.serial, "adb_key": Path(key_dir) / "adbkey"}
+        else:
+            options = {"device": args.device}
+        env = stack.enter_context(AndroidEnv(AndroidConfig.model_validate(options)))
+        where = "test device" if device else args.device
+        print(f"screencap on the {where}: {env.display}, median of {args.repeat}")
+        print(
+            f"{'screen':<8} {'raw ms':>8} {'raw MB':>8} {'png ms':>8} {'png MB':>8} {'png/raw':>8}"
+        )
+
+        def raw() -> tuple[Image.Image, int]:
+            data = env.conn.read_bytes("screencap")
+            return parse_raw(data), len(data)
+
+        def png() -> tuple[Image.Image, int]:
+            data = env.conn.read_bytes("screencap -p")
+            return parse_png(data), len(data)
+
+        screens: list[tuple[str, Action]] = [("home", Button(name="home"))]
+        if device is not None:
+            screens.append(("photo", OpenApp(name="Photos")))
+        for name, action in screens:
+            env.execute(action)
+            raw_s, raw_bytes, raw_image = timed(raw, args.repeat)
+            png_s, png_bytes, png_image = timed(png, args.repeat)
+            if raw_image.tobytes() != png_image.tobytes():
+                print(f"{name}: raw and PNG pixels differ", file=sys.stderr)
+                return 1
+            print(
+                f"{name:<8} {raw_s * 1000:>8.1f} {raw_bytes / 1e6:>8.2f} {png_s * 1000:>8.1f} "
+                f"{png_bytes / 1e6:>8.2f} {png_s / raw_s:>7.2f}x"
+            )
+            if device is not None:
+                start = time.perf_counter()
+                for _ in range(args.repeat):
+                    device.phone.screencap_png()
+                encode = (time.perf_counter() - start) / args.repeat
+                print(f"{'':<8} of the png time, encoding on the device: {encode * 1000:.1f} ms")
+    print(
+        "The PNG encode is the phone's work on a real device (its CPU, not this one's): run "
+        "with --device HOST:PORT against a phone to see the difference that matters."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
