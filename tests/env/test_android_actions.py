@@ -236,3 +236,22 @@ def test_parse_screen_prefers_overrides() -> None:
     assert parse_screen(text) == ((720, 1600), 420)
     with pytest.raises(ValueError):
         parse_screen("Error: no display")
+
+
+def test_input_coordinates_follow_a_wm_size_override(key: Path) -> None:
+    with running_device() as device:
+        device.shell.commands["wm"] = lambda inv: (
+            inv.out(
+                "Physical size: 540x1200\nOverride size: 270x600\nPhysical density: 420\n"
+                if inv.argv[1] == "size"
+                else "Physical density: 420\n"
+            ),
+            0,
+        )[1]
+        with android_env(device, key) as env:
+            obs = env.reset()
+            assert env.display == (270, 600) and obs.size == (540, 1200) and obs.scale == 2.0
+            since = len(device.commands)
+            assert env.execute(Click(x=201, y=401)).detail == "input tap 100 200"
+            assert last_actions(device, since) == [("input", "tap", "100", "200")]
+            assert env._input_size((1200, 540)) == (600, 270)  # a landscape screenshot

@@ -16,7 +16,7 @@ from pixelpilot import __version__
 from pixelpilot.errors import UserError
 
 # Subcommand modules, in the order `pixelpilot --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("run", "ls", "calibrate", "eval")
+COMMAND_MODULES: tuple[str, ...] = ("run", "ls", "calibrate", "eval", "android")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -146,8 +146,15 @@ class TcpTransport(BaseTransport):  # type: ignore[misc]
 def make_device(target: str, timeout: float) -> tuple[Any, TcpTransport | None]:
     """An unconnected adb-shell device for `target` (HOST:PORT, usb or usb:SERIAL).
 
+    Args:
+        target: the `device` option.
+        timeout: the default transport timeout in seconds.
+
+    Returns:
+        The adb-shell device and, for TCP, its transport (None for USB).
+
     Raises:
-        ConfigError-like DeviceSetupError: `target` is malformed.
+        DeviceSetupError: `target` is malformed, or no USB device is attached.
         MissingExtraError: USB was asked for without libusb1 installed.
     """
     if target == "usb" or target.startswith("usb:"):

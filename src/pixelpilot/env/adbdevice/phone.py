@@ -17,8 +17,9 @@ from typing import Literal
 from PIL import Image
 
 from pixelpilot.actions import Size
-from pixelpilot.env.adbdevice.apps import App, Launcher, Screen, Widget, default_catalog
+from pixelpilot.env.adbdevice.apps import Launcher, default_catalog
 from pixelpilot.env.adbdevice.render import render
+from pixelpilot.env.adbdevice.ui import App, Screen, Widget
 
 DEFAULT_IME = "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME"
 ADB_IME = "com.android.adbkeyboard/.AdbIME"

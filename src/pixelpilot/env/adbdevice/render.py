@@ -6,14 +6,8 @@ from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
-from pixelpilot.env.adbdevice.apps import (
-    App,
-    CalibrationApp,
-    Launcher,
-    PhotosApp,
-    Screen,
-    Widget,
-)
+from pixelpilot.env.adbdevice.apps import CalibrationApp, Launcher, PhotosApp
+from pixelpilot.env.adbdevice.ui import App, Screen, Widget
 from pixelpilot.env.calibrate import MARKER_RGB
 
 BACKGROUND = (250, 250, 250)
