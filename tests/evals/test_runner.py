@@ -111,23 +111,9 @@ def test_cli_screenspot_v2_run_and_rescore_agree(
     assert "| model.spec |" in markdown
 
     again = tmp_path / "rescored"
-    assert (
-        main(
-            [
-                "eval",
-                "screenspot-v2",
-                "--data",
-                str(data),
-                "--predictions",
-                str(out / "predictions.jsonl"),
-                "--out",
-                str(again),
-                "--limit",
-                "20",
-            ]
-        )
-        == 0
-    )
+    saved = ["--predictions", str(out / "predictions.jsonl"), "--out", str(again)]
+    # no --limit: the limit the predictions were made with (run.json) applies
+    assert main(["eval", "screenspot-v2", "--data", str(data), *saved]) == 0
     rescored = json.loads((again / "report.json").read_text())
     assert rescored["provenance"]["report"]["mode"] == "rescore"
     assert strip_volatile(rescored) == strip_volatile(report)

@@ -306,7 +306,8 @@ def rescore(
 
     Only each record's `id` and the benchmark's answer fields (`point`, `action`) are read.
     Writes `out/predictions.jsonl` (the records in data order with `correct` recomputed) and
-    the report files. The model provenance comes from a run.json beside `predictions`.
+    the report files. The model provenance comes from a run.json beside `predictions`, and so
+    does the default `limit` (the limit the predictions were made with).
 
     Raises:
         ConfigError: `predictions` cannot be read.
@@ -318,6 +319,10 @@ def rescore(
     except OSError as exc:
         raise ConfigError(f"--predictions {predictions}: {exc.strerror}") from None
     dataset = benchmark.load(data, problems, for_prediction=False)
+    previous = _read_run(predictions.parent / RUN_FILE)
+    if limit is None and previous is not None:
+        saved_limit = previous.get("run", {}).get("limit")
+        limit = saved_limit if isinstance(saved_limit, int) else None
     scores: list[Score] = []
     records: list[Record] = []
     taken = _Taken(dataset.samples, limit)
@@ -333,7 +338,7 @@ def rescore(
     with PredictionWriter(tmp, append=False) as writer:
         writer.write(records)
     tmp.replace(out / PREDICTIONS)
-    run = _read_run(predictions.parent / RUN_FILE) or {
+    run = previous or {
         "model": {"spec": None, "note": f"unknown: no {RUN_FILE} beside {predictions}"},
     }
     run = {

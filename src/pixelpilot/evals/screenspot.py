@@ -32,8 +32,10 @@ from pixelpilot.evals.screenspot_data import (
 )
 from pixelpilot.model import History, Prediction
 
+# The reference grounding evaluation prompts every platform, phones included, with the
+# computer_use tool, and policies choose their tool from the observation's platform.
 OBSERVATION_PLATFORM: dict[str, Platform] = {
-    "mobile": "android",
+    "mobile": "desktop",
     "desktop": "desktop",
     "web": "browser",
 }
