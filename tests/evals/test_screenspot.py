@@ -32,7 +32,7 @@ def test_real_v2_annotations_load_with_platform_from_the_file(tmp_path: Path) ->
     problems = Problems()
     dataset = ScreenSpotV2().load(_annotations_only(tmp_path), problems, for_prediction=False)
     samples = list(dataset.samples)
-    assert len(problems) == 0
+    assert problems.items == []
     counts = {p: sum(s.platform == p for s in samples) for p in support.PLATFORMS}
     assert counts == {"mobile": 501, "desktop": 334, "web": 437}
     assert dataset.info["box_format"] == {
@@ -140,7 +140,7 @@ def test_real_box_past_the_image_edge_is_accepted(tmp_path: Path) -> None:
     root = support.make_screenspot(tmp_path, {"mobile": [record]})
     problems = Problems()
     (sample,) = ScreenSpotV2().load(root, problems, for_prediction=True).samples
-    assert len(problems) == 0 and sample.box.x2 == record["img_size"][0] + 1
+    assert problems.items == [] and sample.box.x2 == record["img_size"][0] + 1
     right_edge = record["img_size"][0] - 1
     assert ScreenSpotV2().score(sample, {"point": [right_edge, record["bbox"][1]]}).correct
 

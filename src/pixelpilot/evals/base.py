@@ -77,9 +77,6 @@ class Problems:
             out[item.kind] = out.get(item.kind, 0) + 1
         return out
 
-    def __len__(self) -> int:
-        return len(self.items)
-
 
 @dataclass
 class Dataset(Generic[S]):
