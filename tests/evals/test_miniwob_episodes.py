@@ -7,6 +7,7 @@ screenshot pixels: the right sequence must earn raw reward > 0 from the page, a 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -178,3 +179,32 @@ def test_flight_task_runs_over_http_with_its_larger_task_area(
     assert start.time_limit_ms == 60000  # the flight pages set their own
     assert obs.size == (375 * ZOOM, 667 * ZOOM)
     assert outcome is not None and outcome.success is False and outcome.reward is None
+
+
+def test_a_page_that_cannot_start_is_a_problem_not_a_record(
+    runner: EpisodeRunner, tmp_path: Path
+) -> None:
+    root = tmp_path / "html"
+    (root / "core").mkdir(parents=True)
+    (root / "miniwob").mkdir()
+    (root / "core" / "core.js").write_text("var core = {};\n")
+    # A page whose problem never becomes ready.
+    (root / "miniwob" / "never-ready.html").write_text(
+        "<html><head><script src='../core/core.js'></script><script>\n"
+        "var WOB_TASK_READY = false; var WOB_DONE_GLOBAL = false;\n"
+        "Math.seedrandom = function () {};\n"
+        "core.setDataMode = function () {}; core.startEpisodeReal = function () {};\n"
+        "</script></head><body><div id='wrap'></div></body></html>\n"
+    )
+    page = list_pages(root)["never-ready"]
+    env = runner.env_for(page)
+    env.ready_timeout = 0.5
+    problems = Problems()
+    try:
+        record = runner.run(_oracle(runner, "good"), page, 0, problems)
+    finally:
+        env.ready_timeout = 10.0
+    assert record is None
+    (problem,) = problems.items
+    assert problem.kind == "episode did not start" and problem.where == "never-ready/0"
+    assert "WOB_TASK_READY stayed false" in problem.detail

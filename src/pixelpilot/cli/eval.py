@@ -26,6 +26,11 @@ BENCH_FLAGS: dict[str, str] = {
     "split": "split",
     "splits": "splits",
     "steps": "steps",
+    "tasks": "tasks",
+    "episodes": "episodes",
+    "zoom": "zoom",
+    "crop": "crop",
+    "time_limit_ms": "time_limit_ms",
 }
 
 
@@ -61,6 +66,19 @@ def register(subparsers: Any) -> None:
     group.add_argument("--split", help="androidcontrol: split of splits.json (default test)")
     group.add_argument("--splits", metavar="FILE", help="androidcontrol: the splits.json")
     group.add_argument("--steps", metavar="FILE", help="androidcontrol: list of step ids")
+    group.add_argument("--tasks", metavar="A,B,C", help="miniwob: tasks to run (default all)")
+    group.add_argument("--episodes", type=int, metavar="N", help="miniwob: episodes per task")
+    group.add_argument(
+        "--zoom", type=float, metavar="F", help="miniwob: device pixels per CSS pixel (default 3)"
+    )
+    group.add_argument(
+        "--crop",
+        action=argparse.BooleanOptionalAction,
+        help="miniwob: show only the task area (default) or the whole viewport",
+    )
+    group.add_argument(
+        "--time-limit-ms", type=int, metavar="MS", help="miniwob: core.EPISODE_MAX_TIME"
+    )
     group.add_argument(
         "--bench-opt",
         action="append",
@@ -96,13 +114,17 @@ def bench_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str,
 
 def handle(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    benchmark = create_benchmark(args.benchmark, bench_options(args, config))
+    out = Path(args.out or f"evals/{args.benchmark}-{time.strftime('%Y%m%d-%H%M%S')}")
+    options = bench_options(args, config)
+    if "trajectories" in BENCHMARKS.load(args.benchmark).Options.model_fields:
+        # Online benchmarks keep each episode's run directory beside the predictions.
+        options.setdefault("trajectories", str(out / "trajectories"))
+    benchmark = create_benchmark(args.benchmark, options)
     data = Path(args.data) if args.data else None
     if data is None and benchmark.needs_data:
         raise ConfigError(f"{args.benchmark} needs --data PATH (the benchmark's data folder)")
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
-    out = Path(args.out or f"evals/{args.benchmark}-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.predictions:
         if args.model or args.resume:
             raise ConfigError("--predictions re-scores saved output: drop --model and --resume")
@@ -137,6 +159,7 @@ def handle(args: argparse.Namespace) -> int:
             )
         finally:
             policy.close()
+            benchmark.close()
     print(summary_line(result))
     return 0
 

@@ -193,3 +193,8 @@ class Benchmark(ABC, Generic[S]):
         """Options this benchmark asks of a policy (e.g. grounding mode); the runner passes
         each one only to backends whose Config declares it."""
         return {}
+
+    def close(self) -> None:
+        """Release what `predict` started (an online benchmark's browsers). Safe to call
+        twice; the caller of `evaluate` calls it once the run is over."""
+        return None

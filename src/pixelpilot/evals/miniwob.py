@@ -92,7 +92,7 @@ class MiniWobSample:
 
 
 class MiniWob(Benchmark[MiniWobSample]):
-    """MiniWoB++ through the agent loop; close it (or use `with`) to stop the browser."""
+    """MiniWoB++ through the agent loop; `close()` stops the browsers."""
 
     name = "miniwob"
     title = "MiniWoB++"
@@ -234,12 +234,6 @@ class MiniWob(Benchmark[MiniWobSample]):
         runner, self._runner = self._runner, None
         if runner is not None:
             runner.close()
-
-    def __enter__(self) -> MiniWob:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def _task_stats(items: list[Score]) -> dict[str, Any]:

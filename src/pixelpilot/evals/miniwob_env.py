@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pixelpilot.actions import Action, Observation, Outcome, Task, map_points
@@ -205,19 +205,7 @@ class MiniWobEnv(EnvironmentBase):
             return self.remember(full)
         box = self._area(full)
         self._origin = box[:2]
-        image = full.screenshot.crop(box)
-        return self.remember(
-            Observation(
-                screenshot=image,
-                platform=full.platform,
-                scale=full.scale,
-                timestamp=full.timestamp,
-                url=full.url,
-                app=full.app,
-                capture_seconds=full.capture_seconds,
-                settle_seconds=full.settle_seconds,
-            )
-        )
+        return self.remember(replace(full, screenshot=full.screenshot.crop(box)))
 
     def execute(self, action: Action) -> Execution:
         self.validate(action)

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from pixelpilot.actions import Size, describe
 from pixelpilot.agent import Recorder, Trajectory, run_episode
-from pixelpilot.env.browser import BrowserConfig, BrowserEnv
+from pixelpilot.env.browser import BrowserEnv
+from pixelpilot.env.browser_config import BrowserConfig
 from pixelpilot.errors import ConfigError, EnvError
 from pixelpilot.evals.base import Problems, Record
 from pixelpilot.evals.common import now, versions

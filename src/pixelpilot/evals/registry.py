@@ -35,6 +35,11 @@ BENCHMARKS.register(
     "pixelpilot.evals.androidcontrol:AndroidControl",
     help="AndroidControl offline steps: --data holds the TFRecord files and splits.json",
 )
+BENCHMARKS.register(
+    "miniwob",
+    "pixelpilot.evals.miniwob:MiniWob",
+    help="MiniWoB++ online episodes in Chromium (pages from the miniwob package; no --data)",
+)
 
 
 def create_benchmark(name: str, options: Mapping[str, Any] | None = None) -> Benchmark[Any]:
