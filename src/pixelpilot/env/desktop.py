@@ -22,7 +22,6 @@ import time
 from collections.abc import Sequence
 from typing import Any, assert_never
 
-from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pixelpilot._extras import require
@@ -50,6 +49,7 @@ from pixelpilot.actions import (
 )
 from pixelpilot.env.base import EnvironmentBase, Execution, wait_until_settled
 from pixelpilot.env.desktop_calibration import CalibrationWindow
+from pixelpilot.env.desktop_capture import capture_image, keep_image_blocks
 from pixelpilot.env.desktop_geometry import ScreenGeometry, screen_geometry
 from pixelpilot.env.x11 import (
     DesktopUnavailableError,
@@ -130,12 +130,6 @@ class DesktopConfig(BaseModel):
         return self
 
 
-def capture_image(sct: Any, monitor: dict[str, int]) -> Image.Image:
-    """Grab `monitor` with the mss instance `sct` as an RGB PIL image (a copy of the pixels)."""
-    shot = sct.grab(monitor)
-    return Image.frombytes("RGB", shot.size, shot.raw, "raw", "BGRX")
-
-
 class DesktopEnv(EnvironmentBase):
     """An X11 desktop monitor as an environment.
 
@@ -196,6 +190,7 @@ class DesktopEnv(EnvironmentBase):
         monitors = self._sct.monitors
         self.geometry: ScreenGeometry = screen_geometry(monitors, config.monitor, self.input_size)
         self._monitor = dict(monitors[config.monitor])
+        keep_image_blocks()
         self._corners = set(failsafe_corners(self.input_size))
         self._last_size = self.geometry.size
         self._stack.callback(self._stop_calibration)
@@ -242,7 +237,8 @@ class DesktopEnv(EnvironmentBase):
         )
 
     def _grab_raw(self) -> bytes:
-        return bytes(self._sct.grab(self._monitor).raw)
+        raw: bytes = self._sct.grab(self._monitor).raw  # a fresh bytearray per grab: no copy
+        return raw
 
     def _idle(self) -> None:
         """Give the focused application time to handle queued input (at least REBIND_PAUSE s,
@@ -288,7 +284,7 @@ class DesktopEnv(EnvironmentBase):
             raise Interrupted(
                 "pyautogui fail-safe: the pointer was moved into a screen corner; run stopped"
             ) from exc
-        except (xlib_error.XError, xlib_error.ConnectionClosedError) as exc:
+        except (xlib_error.XError, xlib_error.ConnectionClosedError, OSError) as exc:
             raise EnvError(f"X display {self.display_name} failed: {exc}") from exc
         return Execution(detail=detail, settle_seconds=self._settle())
 
