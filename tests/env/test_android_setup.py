@@ -191,7 +191,7 @@ def _cli(*args: str, **kwargs: object) -> subprocess.Popen[str]:
 
 
 def test_cli_testdevice_and_calibrate(key: Path) -> None:
-    server = _cli("android-testdevice", "--port", "0", "--size", "540x1200")
+    server = _cli("android-testdevice", "--port", "0", "--size", "540x1200", "--log-commands")
     try:
         assert server.stdout is not None
         banner = server.stdout.readline()
@@ -219,6 +219,7 @@ def test_cli_testdevice_and_calibrate(key: Path) -> None:
         server.terminate()
         tail, _ = server.communicate(timeout=30)
     assert server.returncode == 0 and "test device stopped" in tail
+    assert "shell: wm size; wm density" in tail and "am start -n com.pixelpilot.calibration" in tail
 
 
 def test_cli_testdevice_refuses_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:

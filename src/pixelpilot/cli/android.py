@@ -24,34 +24,48 @@ def register(subparsers: Any) -> None:
         "`--env android --device HOST:PORT` without an emulator. Runs until Ctrl-C.",
     )
     parser.add_argument("--port", type=int, required=True, help="TCP port (0: any free port)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--size", default="1080x2400", metavar="WxH", help="screen in pixels")
-    parser.add_argument("--density", type=int, default=420, help="screen density in dpi")
+    parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    parser.add_argument(
+        "--size", default="1080x2400", metavar="WxH", help="screen in pixels (default 1080x2400)"
+    )
+    parser.add_argument(
+        "--density", type=int, default=420, metavar="DPI", help="screen density (default 420)"
+    )
     parser.add_argument(
         "--auth",
         choices=("accept", "deny", "off"),
         default="accept",
-        help="new keys: accept (as if Allow were tapped), deny (never answer), off (no auth)",
+        help="new keys: accept (as if Allow were tapped; default), deny (the prompt is never "
+        "answered), off (no authentication)",
     )
-    parser.add_argument("--adbkeyboard", action="store_true", help="install the ADBKeyboard IME")
-    parser.add_argument("--animation-ms", type=int, default=0, help="app transition length")
+    parser.add_argument(
+        "--adbkeyboard", action="store_true", help="install the ADBKeyboard IME (for Unicode)"
+    )
+    parser.add_argument(
+        "--animation-ms", type=int, default=0, metavar="MS", help="app transition length"
+    )
     parser.add_argument("--log-commands", action="store_true", help="print every command run")
-    faults = parser.add_argument_group("faults (counts are of messages the device receives)")
+    faults = parser.add_argument_group("faults (N counts the messages the device receives)")
     faults.add_argument("--drop-after", type=int, metavar="N", help="drop the connection once")
-    faults.add_argument("--drop-every", type=int, metavar="N", help="drop every Nth message")
+    faults.add_argument("--drop-every", type=int, metavar="N", help="drop it on every Nth")
     faults.add_argument(
         "--drop-when",
         choices=("before", "after", "alternate"),
         default="before",
-        help="handle the dropped message first (after)?",
+        help="before: the message is discarded (default); after: it is handled, no answer "
+        "is sent; alternate: after, before, ...",
     )
     faults.add_argument("--max-drops", type=int, metavar="N", help="stop dropping after N drops")
     faults.add_argument(
-        "--drop-match", metavar="TEXT", help="count only commands containing TEXT toward the drops"
+        "--drop-match", metavar="TEXT", help="count only commands containing TEXT for drops"
     )
-    faults.add_argument("--silent-after", type=int, metavar="N", help="stop answering")
-    faults.add_argument("--silent-seconds", type=float, metavar="S", help="for S seconds")
-    faults.add_argument("--delay-ms", type=int, default=0, help="wait before every reply")
+    faults.add_argument("--silent-after", type=int, metavar="N", help="stop answering on the Nth")
+    faults.add_argument(
+        "--silent-seconds", type=float, metavar="S", help="end the silence after S s"
+    )
+    faults.add_argument(
+        "--delay-ms", type=int, default=0, metavar="MS", help="wait before every reply"
+    )
     faults.add_argument("--gone-after", type=int, metavar="N", help="vanish on the Nth message")
     parser.set_defaults(handler=handle)
 

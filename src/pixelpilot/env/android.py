@@ -12,6 +12,12 @@ Android 13+); button -> back/home/menu/enter key events; open_app -> `monkey` on
 resolved from the name (see `android_apps`). A touchscreen has no hover: `move` is unsupported,
 and so are right and middle clicks. After every action the screen is polled (an md5 of the
 raw frame, computed on the phone) until it stops changing: `Execution.settle_seconds`.
+
+Each action is delivered exactly once even when the connection drops (see `android_conn`: a
+marker directory under /data/local/tmp/.pixelpilot guards every action and is removed on
+close). Screenshots are raw `screencap` output unless the device's cannot be parsed.
+`show_calibration` needs the com.pixelpilot.calibration app, which `pixelpilot
+android-testdevice` provides; a phone would need the same screen installed.
 """
 
 from __future__ import annotations
