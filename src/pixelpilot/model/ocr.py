@@ -160,8 +160,8 @@ class OCRPolicy(PolicyBase):
         last = progress.last
         if last is not None and last["ocr"] == "click":
             # A typing goal types after clicking the field even when focusing it drew nothing.
-            if intent.kind == "type":
-                return self._done(Type(text=intent.text or " "), _record("type"), started)
+            if intent.kind == "type" and intent.text:
+                return self._done(Type(text=intent.text), _record("type"), started)
             if progress.changed is not False:
                 return self._done(Terminate(status="success"), "the screen changed", started)
         if last is not None and last["ocr"] == "type":
@@ -180,7 +180,9 @@ class OCRPolicy(PolicyBase):
         timings = {"ocr": read - started}
         if fresh:
             return self._click(fresh[0], intent, timings)
-        scrolled_nowhere = last is not None and last["ocr"] == "scroll" and not progress.changed
+        scrolled_nowhere = (
+            last is not None and last["ocr"] == "scroll" and progress.changed is False
+        )
         if progress.scrolls >= self.config.max_scrolls or scrolled_nowhere:
             reason = _record(
                 "give_up",
