@@ -18,9 +18,9 @@ FAST: dict[str, Any] = {
     "settle_timeout": 2.0,
     "reconnect_backoff": 0.01,
     "reconnect_backoff_max": 0.05,
-    "connect_timeout": 2.0,
-    "command_timeout": 2.0,
-    "auth_timeout": 2.0,
+    "connect_timeout": 5.0,
+    "command_timeout": 5.0,
+    "auth_timeout": 5.0,
     "ime_switch_delay": 0.0,
 }
 """Adapter options for a local test device: short polls, quick reconnects."""
