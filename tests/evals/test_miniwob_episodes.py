@@ -13,6 +13,7 @@ import pytest
 
 from pixelpilot.actions import Click, Wait
 from pixelpilot.agent import run_episode
+from pixelpilot.env import check_env
 from pixelpilot.evals.base import Problems
 from pixelpilot.evals.miniwob import MiniWobOptions
 from pixelpilot.evals.miniwob_pages import MiniWobPage, html_root, list_pages
@@ -208,3 +209,15 @@ def test_a_page_that_cannot_start_is_a_problem_not_a_record(
     (problem,) = problems.items
     assert problem.kind == "episode did not start" and problem.where == "never-ready/0"
     assert "WOB_TASK_READY stayed false" in problem.detail
+
+
+def test_the_wrapper_passes_the_environment_checks(pages: dict[str, MiniWobPage]) -> None:
+    runner = EpisodeRunner(MiniWobOptions(zoom=1.0))
+    try:
+        env = runner.env_for(pages["click-button"])
+        env.start(pages["click-button"], 0)
+        passed = check_env(env)
+    finally:
+        runner.close()
+    assert "refuses open_app" in passed  # leaving the task page would break the episode
+    assert "bounds click" in passed and "execute wait" in passed

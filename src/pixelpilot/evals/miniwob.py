@@ -47,7 +47,9 @@ class MiniWobOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] | None = Field(
-        None, description="task names (comma-separated on the command line); default: all 130"
+        None,
+        description="task names (comma-separated on the command line); default: the 130"
+        " standard tasks (flight.* only when named)",
     )
     episodes: int = Field(10, ge=1, description="episodes per task")
     seed: int = Field(0, ge=0, description="seed of each task's first episode; then +1, +2, ...")
