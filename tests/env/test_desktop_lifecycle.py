@@ -13,6 +13,7 @@ from pixelpilot.actions import Click, Size, Task
 from pixelpilot.env import check_env, create_env
 from pixelpilot.env.calibrate import calibrate
 from pixelpilot.env.desktop import DesktopConfig, DesktopEnv
+from pixelpilot.env.desktop_calibration import CalibrationWindow
 from pixelpilot.env.x11 import DesktopUnavailableError
 from pixelpilot.env.xvfb import VirtualDisplay
 from pixelpilot.errors import ConfigError, EnvError, MissingExtraError, UserError
@@ -80,6 +81,15 @@ def test_calibration_lands_within_a_pixel() -> None:
         assert len(report.results) == 15
         assert all(r.landed is not None for r in report.results)
         assert report.max_error <= 1.0, report
+
+
+def test_calibration_window_that_cannot_start_says_why() -> None:
+    number = free_display_number()
+    with pytest.raises(EnvError) as info:
+        CalibrationWindow.start(f":{number}", (0, 0, 100, 100), [(50, 50)], timeout=20)
+    message = str(info.value)
+    assert message.startswith("the calibration window did not start: ")
+    assert f":{number}" in message  # Tk's own "couldn't connect to display" line
 
 
 def test_desktop_tasks_cannot_open_start_pages() -> None:

@@ -3,6 +3,7 @@ them, key chords as the window receives them, and refusals that reach nothing.""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,9 +14,9 @@ from pixelpilot.env.desktop import DesktopConfig, DesktopEnv
 from pixelpilot.env.x11 import connect
 from pixelpilot.env.x11_keyboard import char_keysym
 from pixelpilot.env.xvfb import VirtualDisplay
-from pixelpilot.errors import ActionError
+from pixelpilot.errors import ActionError, Interrupted
 from tests.env.desktop_probe import ENTRY_BOX, TEXT_BOX
-from tests.env.desktop_support import Probe
+from tests.env.desktop_support import Probe, xdotool
 
 CORPUS = (
     "Crème brûlée à Noël — naïve façade, Ærøskøbing, São Paulo, Łódź, ẞ ß\n"
@@ -139,6 +140,33 @@ def test_untypable_text_is_refused_before_anything_is_typed(
     time.sleep(0.1)
     assert text_widget.since(mark, "key") == []
     assert text_widget.request("text") == ""
+
+
+def test_failsafe_stops_typing_midway(
+    env: DesktopEnv, text_widget: Probe, display: VirtualDisplay
+) -> None:
+    text = "abcdefghij" * 150
+    outcome: list[BaseException] = []
+
+    def type_it() -> None:
+        try:
+            env.execute(Type(text=text))
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=type_it)
+    worker.start()
+    try:
+        text_widget.wait_for(lambda e: e["type"] == "key", since=text_widget.mark())
+        time.sleep(0.2)
+        xdotool(display.name, "mousemove", "0", "0")  # the user takes over
+        worker.join(timeout=30)
+    finally:
+        xdotool(display.name, "mousemove", "640", "300")
+    assert len(outcome) == 1 and isinstance(outcome[0], Interrupted), outcome
+    typed = text_widget.request("text")
+    assert 0 < len(typed) < len(text)
+    assert text.startswith(typed)
 
 
 def key_events(probe: Probe, mark: int) -> list[tuple[str, str]]:

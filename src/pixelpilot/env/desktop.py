@@ -73,8 +73,8 @@ from pixelpilot.errors import (
 
 PIXELS_PER_NOTCH = 50
 """Pixels one mouse-wheel click scrolls, roughly: Chromium on X11 moves 53 px per click and
-Firefox three lines (about 57 px); a Scroll of N pixels turns the wheel round(N / 50) clicks,
-at least one."""
+Firefox three lines (about 57 px). A Scroll of N pixels turns the wheel
+round(N / scroll_pixels_per_notch) clicks (this constant by default), at least one."""
 
 
 REBIND_PAUSE = 0.1
@@ -310,9 +310,10 @@ class DesktopEnv(EnvironmentBase):
             case Scroll():
                 return self._scroll(action, to_input(action.x, action.y))
             case Type():
-                pg.failSafeCheck()
                 interval = self.config.type_interval_ms / 1000
-                return self._keyboard.type_text(action.text, interval=interval, pause=self._idle)
+                return self._keyboard.type_text(
+                    action.text, interval=interval, pause=self._idle, check=pg.failSafeCheck
+                )
             case Key():
                 pg.failSafeCheck()
                 return f"xtest key {'+'.join(self._keyboard.press_chord(action.keys))}"

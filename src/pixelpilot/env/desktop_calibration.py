@@ -76,25 +76,23 @@ class CalibrationWindow:
         ready, _, _ = select.select([process.stdout], [], [], timeout)
         line = process.stdout.readline() if ready else b""
         if line.strip() != b"ready":
-            window.stop()
-            assert process.stderr is not None
-            error = process.stderr.read().decode("utf-8", "replace").strip().splitlines()
+            error = window.stop().strip().splitlines()
             reason = error[-1] if error else f"no window within {timeout:g} s"
             raise EnvError(f"the calibration window did not start: {reason}")
         return window
 
-    def stop(self) -> None:
-        """Close the window (closing its stdin ends it; SIGKILL if it lingers)."""
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=3)
+    def stop(self) -> str:
+        """Close the window (closing its stdin ends it; SIGKILL if it lingers).
+
+        Returns:
+            What the process wrote to stderr.
+        """
+        try:  # communicate() closes stdin first, which is the window's cue to exit
+            _, stderr = self.process.communicate(timeout=3)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
-        for stream in (self.process.stdout, self.process.stderr):
-            if stream is not None:
-                stream.close()
+            _, stderr = self.process.communicate()
+        return stderr.decode("utf-8", "replace") if stderr else ""
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:

@@ -184,7 +184,14 @@ class Keyboard:
             self._send([(self._x.KeyRelease, code) for code in reversed(pressed)])
         return [label for _, label in sequence]
 
-    def type_text(self, text: str, *, interval: float, pause: Callable[[], object]) -> str:
+    def type_text(
+        self,
+        text: str,
+        *,
+        interval: float,
+        pause: Callable[[], object],
+        check: Callable[[], object] = lambda: None,
+    ) -> str:
         """Type `text` exactly into the focused window: newlines as Enter, tabs as Tab.
 
         Args:
@@ -192,6 +199,7 @@ class Keyboard:
             interval: seconds to wait after each character.
             pause: called before keycodes are rebound while typed keys may still be queued;
                 it should return once the application has handled them.
+            check: called before each character; it raises to stop typing (the fail-safe).
 
         Returns:
             A short description for the step record.
@@ -210,6 +218,7 @@ class Keyboard:
         for index, (run, missing) in enumerate(self._runs(text)):
             self._bind(missing, pause=pause if index else None)
             for char in run:
+                check()
                 code, shifted = self._where[self._keysym(char)]
                 events = [(self._x.KeyPress, code), (self._x.KeyRelease, code)]
                 if shifted:
