@@ -96,6 +96,23 @@ def test_full_width_punctuation_inside_typed_text_survives_valid_json() -> None:
     assert _mobile(text).action == Type(text="你好，世界：“引号”")  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    "literal, typed",
+    [
+        ('"你好，世界：［1］ \\"ok\\""', '你好，世界：［1］ "ok"'),
+        ('“你好，世界：［1］ "ok"”', '你好，世界：［1］ "ok"'),
+    ],
+)
+def test_full_width_text_survives_when_the_json_structure_is_repaired(
+    literal: str, typed: str
+) -> None:
+    text = (
+        "<tool_call>\n｛“name”： “mobile_use”， “arguments”： ｛“action”： “type”， "
+        f"“text”： {literal}｝｝\n</tool_call>"
+    )
+    assert _mobile(text).action == Type(text=typed)  # type: ignore[attr-defined]
+
+
 def test_several_calls_first_is_the_action_rest_are_extra() -> None:
     move = (
         '{"name": "computer_use", "arguments": {"action": "mouse_move", "coordinate": [100, 100]}}'

@@ -10,9 +10,10 @@ Every failure is a ParseError subclass carrying the raw text and a `kind` for th
 What is tolerated, on purpose: free text (a thought) before the first `<tool_call>`; a missing
 `</tool_call>`; text after the JSON; up to two missing closing braces at the very end (an output
 cut off by the token limit); full-width punctuation (，：“”［］｛｝) when the JSON does not parse
-as written (tried second so typed CJK text is never altered); `arguments` given as a JSON string;
-a bare `{"name": ..., "arguments": ...}` object without the tags; several calls (the first is
-the action, the rest become `extra_actions`, or `extra_errors` when they do not parse).
+as written (tried second, and only outside string literals, so typed text is never altered);
+`arguments` given as a JSON string; a bare `{"name": ..., "arguments": ...}` object without
+the tags; several calls (the first is the action, the rest become `extra_actions`, or
+`extra_errors` when they do not parse).
 
 Coordinates are pixels of the RESIZED image the model saw. One outside it is an error, never
 clamped; inside, it is mapped to screenshot pixels per axis with `rescale_point`.
@@ -56,9 +57,7 @@ __all__ = [
 
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
-_FULL_WIDTH = str.maketrans(
-    {"，": ",", "：": ":", "“": '"', "”": '"', "［": "[", "］": "]", "｛": "{", "｝": "}"}
-)
+_FULL_WIDTH = {"，": ",", "：": ":", "［": "[", "］": "]", "｛": "{", "｝": "}"}
 _DECODER = json.JSONDecoder()
 
 
@@ -116,6 +115,36 @@ def screen_converter(resized: Size, screen: Size) -> PointConverter:
     return convert
 
 
+def _ascii_structure(body: str) -> str:
+    """Full-width JSON punctuation outside string literals made ASCII; strings kept as written.
+
+    A string opened with a full-width quote runs to the matching closing one, so typed text
+    such as "你好，世界" keeps its own full-width comma whichever quotes delimit it.
+    """
+    out: list[str] = []
+    closing: str | None = None  # the delimiter that ends the open string literal
+    escaped = False
+    for char in body:
+        if closing is None:
+            if char == '"':
+                closing = '"'
+            elif char == "“":
+                closing, char = "”", '"'
+            out.append(_FULL_WIDTH.get(char, char))
+        elif escaped:
+            escaped = False
+            out.append(char)
+        elif char == "\\":
+            escaped = True
+            out.append(char)
+        elif char == closing:
+            closing = None
+            out.append('"')
+        else:
+            out.append('\\"' if char == '"' else char)
+    return "".join(out)
+
+
 def _decode_object(segment: str) -> Any:
     """The first JSON object in `segment`, trying the repairs the module docstring lists."""
     start = segment.find("{")
@@ -125,7 +154,7 @@ def _decode_object(segment: str) -> Any:
         raise MalformedCallError("no JSON object after <tool_call>", segment)
     body = segment[start:].rstrip()
     first_error: json.JSONDecodeError | None = None
-    for candidate in (body, body.translate(_FULL_WIDTH)):
+    for candidate in (body, _ascii_structure(body)):
         for closing in ("", "}", "}}"):
             try:
                 value, _ = _DECODER.raw_decode(candidate + closing)
