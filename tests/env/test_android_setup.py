@@ -233,3 +233,25 @@ def test_cli_testdevice_refuses_a_busy_port(capsys: pytest.CaptureFixture[str]) 
     assert status == 2 and err.count("\n") == 1 and "pick another --port" in err
     assert main(["android-testdevice", "--port", "0", "--size", "12"]) == 2
     assert "expected a size like" in capsys.readouterr().err
+
+
+def test_something_that_is_not_adb(key: Path) -> None:
+    import threading
+
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def answer_like_http() -> None:
+            conn, _ = server.accept()
+            conn.recv(1024)
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+            conn.close()
+
+        thread = threading.Thread(target=answer_like_http, daemon=True)
+        thread.start()
+        port = server.getsockname()[1]
+        from pixelpilot.env.android import AndroidEnv
+
+        with pytest.raises(EnvError) as info:
+            AndroidEnv(AndroidConfig(device=f"127.0.0.1:{port}", adb_key=key, **FAST))
+        thread.join(timeout=5)
+    assert "cannot talk ADB to" in one_line_error(info.value)

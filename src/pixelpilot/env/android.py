@@ -54,7 +54,7 @@ from pixelpilot.actions import (
 from pixelpilot.env.android_apps import AppMatch, resolve_app
 from pixelpilot.env.android_capture import CaptureFormatError, parse_png, parse_raw
 from pixelpilot.env.android_config import AndroidConfig
-from pixelpilot.env.android_conn import AdbConnection
+from pixelpilot.env.android_conn import AdbConnection, DeviceSetupError
 from pixelpilot.env.android_keys import BUTTONS, android_keycode, mappable_keys
 from pixelpilot.env.android_text import (
     ADBKEYBOARD_HINT,
@@ -130,7 +130,7 @@ class AndroidEnv(EnvironmentBase):
             self.display, self.density = parse_screen(output)
         except (ValueError, EnvError) as exc:
             self.conn.close()
-            raise self.conn.adb.DeviceSetupError(
+            raise DeviceSetupError(
                 f"the device {self.config.device} reports no usable screen ({exc}); wake and "
                 "unlock it, and check that it has finished booting"
             ) from None

@@ -24,13 +24,10 @@ from adb_shell.auth.keygen import keygen, write_public_keyfile
 from adb_shell.auth.sign_pythonrsa import PythonRSASigner
 from adb_shell.transport.base_transport import BaseTransport
 
-from pixelpilot.errors import EnvError, MissingExtraError, UserError
+from pixelpilot.env.android_conn import DeviceSetupError
+from pixelpilot.errors import MissingExtraError
 
 log = logging.getLogger("pixelpilot.env.android")
-
-
-class DeviceSetupError(EnvError, UserError):
-    """The device cannot be used as configured; the one-line message says how to fix it."""
 
 
 class ConnectionClosed(ConnectionError):

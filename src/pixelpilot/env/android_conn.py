@@ -30,7 +30,7 @@ from tenacity import (
 
 from pixelpilot._extras import require
 from pixelpilot.env.android_config import AndroidConfig
-from pixelpilot.errors import EnvError
+from pixelpilot.errors import EnvError, MissingExtraError, UserError
 
 log = logging.getLogger("pixelpilot.env.android")
 T = TypeVar("T")
@@ -39,6 +39,10 @@ UNCERTAIN = (
     "delivery uncertain: the connection dropped after the command was sent and before the "
     "device answered; not repeated"
 )
+
+
+class DeviceSetupError(EnvError, UserError):
+    """The device cannot be used as configured; the one-line message says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -106,33 +110,40 @@ class AdbConnection:
         )
 
     def _connect_first(self) -> None:
-        c = self.config
-        adb = self.adb
         try:
             self._open()
-        except adb.DeviceSetupError:
-            raise
-        except ConnectionRefusedError:
-            raise adb.DeviceSetupError(
+        except Exception as exc:
+            self._drop(exc)
+            raise self._setup_error(exc) from None
+        self.read(f"mkdir -p {self.marker_root}")
+
+    def _setup_error(self, exc: Exception) -> Exception:
+        """The one-line error (with the fix) for a first connection that failed with `exc`."""
+        c = self.config
+        adb = self.adb
+        if isinstance(exc, DeviceSetupError | MissingExtraError):
+            return exc
+        if isinstance(exc, ConnectionRefusedError):
+            return DeviceSetupError(
                 f"no ADB device answers at {c.device} (connection refused): start the emulator "
                 "or `pixelpilot android-testdevice`, or enable ADB over TCP on the phone "
                 "(`adb tcpip 5555` or wireless debugging), then pass --device HOST:PORT"
-            ) from None
-        except adb.AUTH_ERRORS as exc:
-            raise adb.DeviceSetupError(f"the device {c.device} refused the key: {exc}") from None
-        except adb.TRANSIENT as exc:
-            if self._prompted:
-                raise adb.DeviceSetupError(
-                    f"the device {c.device} did not authorize this computer within "
-                    f"{c.auth_timeout:g} s: unlock it, tap Allow on the 'Allow USB debugging?' "
-                    f"prompt (tick 'Always allow'), and run again (key: {self.key_path})"
-                ) from None
-            raise adb.DeviceSetupError(
-                f"cannot talk ADB to {c.device} ({type(exc).__name__}: {exc}); check the "
-                "address and that the device is awake, and raise connect_timeout for slow "
-                "networks"
-            ) from None
-        self.read(f"mkdir -p {self.marker_root}")
+            )
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        if isinstance(exc, adb.AUTH_ERRORS):
+            return DeviceSetupError(f"the device {c.device} refused the key ({detail})")
+        if self._prompted:
+            return DeviceSetupError(
+                f"the device {c.device} did not authorize this computer within "
+                f"{c.auth_timeout:g} s: unlock it, tap Allow on the 'Allow USB debugging?' "
+                f"prompt (tick 'Always allow'), and run again (key: {self.key_path})"
+            )
+        if isinstance(exc, adb.TRANSIENT):
+            return DeviceSetupError(
+                f"cannot talk ADB to {c.device} ({detail}); check the address and that the "
+                "device is awake, and raise connect_timeout for slow networks"
+            )
+        return exc
 
     def _drop(self, exc: BaseException) -> None:
         log.info("connection to %s failed: %s: %s", self.config.device, type(exc).__name__, exc)
