@@ -186,6 +186,8 @@ def test_resume_continues_without_redoing_finished_samples(tmp_path: Path) -> No
         progress=False,
     )
     assert policy.predicted == 12 - 4
+    run = json.loads((out / "run.json").read_text())["run"]
+    assert len(run["resumed"]) == 1 and run["started"] <= run["resumed"][0]
     ids = [json.loads(line)["id"] for line in (out / "predictions.jsonl").read_text().splitlines()]
     assert len(ids) == 12 == len(set(ids))
     fresh = evaluate(

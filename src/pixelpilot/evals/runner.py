@@ -241,10 +241,14 @@ def evaluate(
     }
     existing: dict[str, Record] = {}
     if resume and pred_path.exists():
-        _check_same_run(out / RUN_FILE, run)
+        saved = _check_same_run(out / RUN_FILE, run)
         existing = read_predictions(pred_path, problems, repair=True)
-    if not (resume and (out / RUN_FILE).exists()):
-        write_json(out / RUN_FILE, run)
+        # Keep the first start and versions; the limit and batch size are this run's.
+        saved_run = saved.get("run", {})
+        resumed = [*saved_run.get("resumed", []), run["run"]["started"]]
+        run = {**saved, "run": {**saved_run, **run["run"], "started": saved_run.get("started")}}
+        run["run"]["resumed"] = resumed
+    write_json(out / RUN_FILE, run)
     scores: list[Score] = []
     records: list[Record] = []
     pending: list[Any] = []
@@ -288,8 +292,7 @@ def evaluate(
             flush()
     notes: list[str] = []
     _leftovers(existing, limit, problems, notes)
-    saved = _read_run(out / RUN_FILE) or run
-    provenance = _provenance(saved, dataset.info, mode="predict", source=pred_path)
+    provenance = _provenance(run, dataset.info, mode="predict", source=pred_path)
     return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes)
 
 
@@ -372,7 +375,8 @@ def _read_run(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _check_same_run(path: Path, run: dict[str, Any]) -> None:
+def _check_same_run(path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """The saved run.json, when its benchmark, data and model match `run`'s."""
     saved = _read_run(path)
     if saved is None:
         raise ConfigError(f"cannot resume: {path} is missing or unreadable")
@@ -382,3 +386,4 @@ def _check_same_run(path: Path, run: dict[str, Any]) -> None:
             f"cannot resume {path.parent}: the {', '.join(differ)} differ from the saved run "
             f"({RUN_FILE}); use the same settings or another --out"
         )
+    return saved
