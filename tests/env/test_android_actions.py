@@ -255,3 +255,23 @@ def test_input_coordinates_follow_a_wm_size_override(key: Path) -> None:
             assert env.execute(Click(x=201, y=401)).detail == "input tap 100 200"
             assert last_actions(device, since) == [("input", "tap", "100", "200")]
             assert env._input_size((1200, 540)) == (600, 270)  # a landscape screenshot
+
+
+def test_device_complaints_become_action_errors(env: AndroidEnv, device: AdbTestDevice) -> None:
+    original = device.shell.commands["input"]
+
+    def old_android_input(inv):  # type: ignore[no-untyped-def]
+        if inv.argv[1] == "keycombination":
+            inv.err("Error: Unknown command: keycombination\n")
+            return 1
+        return original(inv)
+
+    device.shell.commands["input"] = old_android_input
+    try:
+        with pytest.raises(ActionError, match="Android 13"):
+            env.execute(Key(keys=("ctrl", "c")))
+    finally:
+        device.shell.commands["input"] = original
+    with pytest.raises(ActionError, match="the device said: Error type 3"):
+        env.config.app_names["Broken"] = "com.android.settings/.Missing"
+        env.execute(OpenApp(name="Broken"))

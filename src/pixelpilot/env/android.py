@@ -366,4 +366,7 @@ def _check_output(action: Action, output: str) -> None:
         raise ActionError(f"{action.type}: the app has no launcher activity to open")
     for line in output.splitlines():
         if line.startswith(("Error", "Exception")):
-            raise ActionError(f"{action.type}: the device said: {line.strip()}")
+            hint = ""
+            if isinstance(action, Key) and len(action.keys) > 1:
+                hint = " (key chords use `input keycombination`, Android 13 and later)"
+            raise ActionError(f"{action.type}: the device said: {line.strip()}{hint}")
