@@ -190,6 +190,7 @@ def _cli(*args: str, **kwargs: object) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow  # two CLI processes start cold (several seconds each)
 def test_cli_testdevice_and_calibrate(key: Path) -> None:
     server = _cli("android-testdevice", "--port", "0", "--size", "540x1200", "--log-commands")
     try:
