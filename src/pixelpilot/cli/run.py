@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import platform
 import re
 import sys
 import time
@@ -13,7 +11,6 @@ from typing import Any
 
 from rich.console import Console
 
-from pixelpilot import __version__
 from pixelpilot.actions import describe
 from pixelpilot.agent import Recorder, Step, Trajectory, run_episode, terminal_approver
 from pixelpilot.cli.common import (
@@ -27,9 +24,9 @@ from pixelpilot.env import create_env
 from pixelpilot.env.tasks import resolve_task
 from pixelpilot.errors import ConfigError
 from pixelpilot.model import create_policy
+from pixelpilot.versions import versions
 
 RUN_KEYS = {"max_steps": int, "max_seconds": float, "out": str, "confirm": bool}
-VERSIONED = ("torch", "transformers", "playwright", "adb-shell", "mss", "pyautogui", "pillow")
 
 
 def register(subparsers: Any) -> None:
@@ -88,16 +85,6 @@ def run_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, 
     if settings["max_seconds"] <= 0:
         raise ConfigError(f"--max-seconds must be positive, got {settings['max_seconds']}")
     return settings
-
-
-def versions() -> dict[str, str]:
-    found = {"pixelpilot": __version__, "python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 def step_line(step: Step) -> str:

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import importlib.metadata
 import json
 import os
-import platform
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from pixelpilot import __version__
 from pixelpilot.evals.base import Problems, Record
 
 FULL_HASH_LIMIT = 64 << 20  # bytes; larger files are fingerprinted by size, head and tail
 _EDGE = 1 << 20
-VERSIONED = ("torch", "transformers", "rapidocr-onnxruntime", "pillow", "numpy")
 
 
 def read_predictions(path: Path, problems: Problems, *, repair: bool = False) -> dict[str, Record]:
@@ -123,17 +119,6 @@ def fingerprint(files: Iterable[Path]) -> dict[str, Any]:
     if partial:
         method += f" (files over {FULL_HASH_LIMIT >> 20} MiB: first and last MiB only)"
     return {"sha256": digest.hexdigest(), "files": count, "bytes": total, "method": method}
-
-
-def versions() -> dict[str, str]:
-    """pixelpilot, Python and the installed versions of the libraries that shape results."""
-    found = {"pixelpilot": __version__, "python": platform.python_version()}
-    for name in VERSIONED:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 def now() -> str:

@@ -19,11 +19,12 @@ from pixelpilot.env.browser import BrowserEnv
 from pixelpilot.env.browser_config import BrowserConfig
 from pixelpilot.errors import ConfigError, EnvError
 from pixelpilot.evals.base import Problems, Record
-from pixelpilot.evals.common import now, versions
+from pixelpilot.evals.common import now
 from pixelpilot.evals.miniwob_env import EpisodeStart, MiniWobEnv
 from pixelpilot.evals.miniwob_pages import MiniWobPage
 from pixelpilot.evals.miniwob_server import FolderServer
 from pixelpilot.model import Policy
+from pixelpilot.versions import versions
 
 if TYPE_CHECKING:
     from pixelpilot.evals.miniwob import MiniWobOptions

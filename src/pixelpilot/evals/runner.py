@@ -39,11 +39,11 @@ from pixelpilot.evals.common import (
     fingerprint,
     now,
     read_predictions,
-    versions,
     write_json,
 )
 from pixelpilot.evals.report import build_report, write_reports
 from pixelpilot.model import Policy
+from pixelpilot.versions import versions
 
 PREDICTIONS = "predictions.jsonl"
 RUN_FILE = "run.json"
