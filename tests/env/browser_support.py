@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from pixelpilot.actions import Action, Observation, Point, Task, Terminate
-from pixelpilot.env.browser import BrowserConfig, BrowserEnv
+from pixelpilot.env import create_env
+from pixelpilot.env.browser import BrowserEnv
 from pixelpilot.model import History, PolicyBase, Prediction
 
 # Short settle and call timeouts keep the tests quick; the pages are local and static.
@@ -31,7 +32,10 @@ def page_task(html: str, goal: str = "probe") -> Task:
 
 
 def open_env(**options: Any) -> BrowserEnv:
-    return BrowserEnv(BrowserConfig.model_validate({**FAST, **options}))
+    """A browser environment built as the CLI builds it (the launch happens at reset)."""
+    env = create_env("browser", {**FAST, **options})
+    assert isinstance(env, BrowserEnv)
+    return env
 
 
 def module_env(name: str, **options: Any) -> Any:

@@ -121,7 +121,6 @@ SOLUTIONS: dict[str, list[Step]] = {
 
 WRONG: dict[str, list[Step]] = {
     "sign-in": [click("#username"), type_("ada"), click("#password"), type_("lovelace\n")],
-    "toggle-setting": [click("#switch-twoFactor"), click("#switch-email")],
     "set-volume": [drag_volume_to(74)],
     "order-status": [lambda env, obs: Answer(text="Shipped")],
 }

@@ -8,9 +8,13 @@ topmost element touching that area wins, so a centre position (always fractional
 can land on the neighbouring element. With corners, a click on pixel p reaches the element
 under p exactly at scale 1 (and on even pixels at scale 2); on odd pixels at scale 2 it reaches
 p or p + 1. The page's pointer events report p / scale, i.e. pixel p, at every scale.
-Each episode gets a fresh browser context
-(no cookies, storage or history from the last one). Tasks whose start URL is `sandbox:/PAGE` are
-served by the bundled web sandbox, which this environment starts and stops itself.
+
+Each episode gets a fresh browser context (no cookies, storage or history from the last one).
+JavaScript dialogs (alert, confirm) are dismissed at once, as Playwright does when nobody
+listens: a headless screenshot cannot show them. A page that opens a popup hands the agent the
+popup. Tasks whose start URL is `sandbox:/PAGE` are served by the bundled web sandbox, which
+this environment starts and stops itself. The options are in `browser_config.py`, the launch
+and the watchdog in `browser_launch.py`, the key table in `browser_keys.py`.
 """
 
 from __future__ import annotations
@@ -20,10 +24,9 @@ import json
 import time
 from collections.abc import Sequence
 from typing import Any, assert_never
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pixelpilot.actions import (
     Action,
@@ -48,79 +51,13 @@ from pixelpilot.actions import (
     describe,
 )
 from pixelpilot.env.base import EnvironmentBase, Execution, wait_until_settled
+from pixelpilot.env.browser_config import BrowserConfig, url_origin
 from pixelpilot.env.browser_keys import plan_keys
 from pixelpilot.env.browser_launch import BrowserSession, navigate
 from pixelpilot.env.sandbox import SandboxServer, is_sandbox_url
-from pixelpilot.errors import ActionError, ConfigError, EnvError, UnsupportedActionError
+from pixelpilot.errors import ActionError, EnvError, UnsupportedActionError
 
-
-def url_origin(url: str) -> str | None:
-    """ "scheme://host[:port]" of an http(s) URL (default ports dropped), else None."""
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    port = parts.port
-    default = {"http": 80, "https": 443}[parts.scheme.lower()]
-    suffix = f":{port}" if port is not None and port != default else ""
-    return f"{parts.scheme.lower()}://{parts.hostname.lower()}{suffix}"
-
-
-class BrowserConfig(BaseModel):
-    """Options of the browser environment (`--env browser`, `[env.browser]`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    headless: bool = Field(True, description="run Chromium without a window (--headed: False)")
-    viewport: str = Field("1280x800", description="page viewport in CSS pixels, WIDTHxHEIGHT")
-    device_scale_factor: float = Field(
-        1.0, gt=0, le=4, description="device pixels per CSS pixel; screenshots are viewport x this"
-    )
-    executable_path: str | None = Field(
-        None, description="Chromium binary (default: /usr/bin/chromium, else Playwright's own)"
-    )
-    start_url: str = Field(
-        "sandbox:/index.html",
-        description="page opened when the task names none; sandbox:/PAGE is a web sandbox page",
-    )
-    allowed_origins: list[str] = Field(
-        default_factory=list,
-        description="origins (scheme://host[:port]) open_app may visit besides the start page's",
-    )
-    relaunch_on_crash: bool = Field(
-        False,
-        description="on a crash, reopen the start page and go on instead of ending the episode",
-    )
-    max_relaunches: int = Field(3, ge=0, description="relaunches allowed per episode")
-    settle_timeout: float = Field(
-        2.0, ge=0, description="seconds to wait for the page to stop changing after an action"
-    )
-    settle_interval: float = Field(0.05, gt=0, description="seconds between settle captures")
-    call_timeout: float = Field(
-        10.0, gt=0, description="seconds one browser call may take before it counts as stuck"
-    )
-    launch_timeout: float = Field(30.0, gt=0, description="seconds Chromium may take to start")
-    drag_steps: int = Field(10, ge=1, description="pointer moves between a drag's press/release")
-    extra_args: list[str] = Field(default_factory=list, description="more Chromium switches")
-
-    @field_validator("viewport")
-    @classmethod
-    def _check_viewport(cls, value: str) -> str:
-        try:
-            return str(Size.parse(value))
-        except ConfigError as exc:
-            raise ValueError(str(exc)) from None
-
-    @field_validator("allowed_origins")
-    @classmethod
-    def _check_origins(cls, value: list[str]) -> list[str]:
-        origins = []
-        for text in value:
-            origin = url_origin(text)
-            if origin is None or urlsplit(text).path not in ("", "/"):
-                raise ValueError(f"{text!r} is not an origin like https://example.com[:port]")
-            origins.append(origin)
-        return origins
-
+__all__ = ["CALIBRATION_PAGE", "BrowserConfig", "BrowserEnv", "url_origin"]
 
 CALIBRATION_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>pixelpilot calibration</title>
@@ -346,7 +283,7 @@ class BrowserEnv(EnvironmentBase):
         return png
 
     def _settle(self) -> float:
-        # CSS-scale captures are enough to see change and cost a quarter at scale 2.
+        # CSS-scale captures show any change and cost a fraction of device ones at scale 2.
         return wait_until_settled(
             lambda: self._screenshot(scale="css"),
             timeout=self.config.settle_timeout,

@@ -202,7 +202,8 @@ class BrowserSession:
     @property
     def alive(self) -> bool:
         """False once the page crashed, the browser went away or the session was closed."""
-        return not (self.crashed or self.disconnected) and self.browser is not None
+        stopped = self.crashed or self.disconnected or self._overrun is not None
+        return not stopped and self.browser is not None
 
     @property
     def page(self) -> Any:
@@ -274,11 +275,15 @@ class BrowserSession:
             return
         browser, self.browser = self.browser, None
         self._context = self._page = None
+        watchdog = threading.Timer(self.call_timeout + WATCHDOG_GRACE, self.kill)
+        watchdog.daemon = True
+        watchdog.start()
         try:
             browser.close()
         except Exception:  # the process is going away whatever went wrong; make sure of it
             self.kill()
         finally:
+            watchdog.cancel()
             _release_driver()
 
     def _adopt(self, page: Any) -> None:

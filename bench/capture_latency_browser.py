@@ -1,0 +1,87 @@
+"""Browser capture latency: what an observation costs at 1280x800 CSS px, scale 1 and 2.
+
+    python bench/capture_latency_browser.py [--repeats 30] [--task sandbox:checkout]
+
+For each device scale factor, on a sandbox page in headless Chromium, measures in the same run:
+  png      page.screenshot() returning the raw PNG bytes (the baseline: Chromium's own work,
+           render + encode + transfer, nothing of ours)
+  decoded  the same call, decoded into an RGB PIL image (what an Observation holds)
+  observe  BrowserEnv.observe() end to end
+  settle   one settle capture (a CSS-scale PNG; an action's settle takes at least two)
+Prints the median and 90th percentile in milliseconds and each figure's ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PIL import Image
+
+from pixelpilot.env.browser import BrowserConfig, BrowserEnv
+from pixelpilot.env.tasks import resolve_task
+
+
+def timed(fn: Callable[[], object], repeats: int) -> list[float]:
+    fn()  # warm up: the first capture after a navigation pays for fonts and compositing
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def summary(seconds: list[float]) -> tuple[float, float]:
+    ordered = sorted(seconds)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p90 * 1000
+
+
+def measure(scale: float, task: str, repeats: int) -> dict[str, tuple[float, float]]:
+    env = BrowserEnv(BrowserConfig(device_scale_factor=scale))
+    try:
+        obs = env.reset(task=resolve_task(task))
+        assert env.session is not None
+        page = env.session.page
+
+        def decoded() -> Image.Image:
+            return Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+
+        image = decoded()
+        assert image.size == obs.size, (image.size, obs.size)
+        return {
+            "png": summary(timed(page.screenshot, repeats)),
+            "decoded": summary(timed(decoded, repeats)),
+            "observe": summary(timed(env.observe, repeats)),
+            "settle": summary(timed(lambda: page.screenshot(scale="css"), repeats)),
+        }
+    finally:
+        env.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=30, help="captures per measurement")
+    parser.add_argument("--task", default="sandbox:checkout", help="the page to capture")
+    args = parser.parse_args()
+    for scale in (1.0, 2.0):
+        rows = measure(scale, args.task, args.repeats)
+        width, height = round(1280 * scale), round(800 * scale)
+        print(f"scale {scale:g}: {width}x{height} device px, {args.repeats} captures each")
+        base = rows["png"][0]
+        for name, (median, p90) in rows.items():
+            ratio = median / base
+            print(f"  {name:<8} median {median:7.1f} ms  p90 {p90:7.1f} ms  x{ratio:.2f} of png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The browser environment's options (`--env browser`, `[env.browser]` in a config file)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pixelpilot.actions import Size
+from pixelpilot.errors import ConfigError
+
+
+def url_origin(url: str) -> str | None:
+    """The origin `scheme://host[:port]` of an http(s) URL (default ports dropped), else None."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number, or out of range
+        return None
+    default = {"http": 80, "https": 443}[parts.scheme.lower()]
+    suffix = f":{port}" if port is not None and port != default else ""
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address keeps its brackets
+    return f"{parts.scheme.lower()}://{host}{suffix}"
+
+
+class BrowserConfig(BaseModel):
+    """Options of the browser environment (`--env browser`, `[env.browser]`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    headless: bool = Field(True, description="run Chromium without a window (--headed: False)")
+    viewport: str = Field("1280x800", description="page viewport in CSS pixels, WIDTHxHEIGHT")
+    device_scale_factor: float = Field(
+        1.0, gt=0, le=4, description="device pixels per CSS pixel; screenshots are viewport x this"
+    )
+    executable_path: str | None = Field(
+        None, description="Chromium binary (default: /usr/bin/chromium, else Playwright's own)"
+    )
+    start_url: str = Field(
+        "sandbox:/index.html",
+        description="page opened when the task names none; sandbox:/PAGE is a web sandbox page",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="origins (scheme://host[:port]) open_app may visit besides the start page's",
+    )
+    relaunch_on_crash: bool = Field(
+        False,
+        description="on a crash, reopen the start page and go on instead of ending the episode",
+    )
+    max_relaunches: int = Field(3, ge=0, description="relaunches allowed per episode")
+    settle_timeout: float = Field(
+        2.0, ge=0, description="seconds to wait for the page to stop changing after an action"
+    )
+    settle_interval: float = Field(0.05, gt=0, description="seconds between settle captures")
+    call_timeout: float = Field(
+        10.0, gt=0, description="seconds one browser call may take before it counts as stuck"
+    )
+    launch_timeout: float = Field(30.0, gt=0, description="seconds Chromium may take to start")
+    drag_steps: int = Field(10, ge=1, description="pointer moves between a drag's press/release")
+    extra_args: list[str] = Field(default_factory=list, description="more Chromium switches")
+
+    @field_validator("viewport")
+    @classmethod
+    def _check_viewport(cls, value: str) -> str:
+        try:
+            return str(Size.parse(value))
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+
+    @field_validator("start_url")
+    @classmethod
+    def _check_start_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme.lower()
+        if scheme not in ("sandbox", "http", "https", "file", "data", "about"):
+            raise ValueError(
+                f"{value!r} is not a URL such as https://example.com/ or sandbox:/index.html"
+            )
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        origins = []
+        for text in value:
+            origin = url_origin(text)
+            if origin is None or urlsplit(text).path not in ("", "/"):
+                raise ValueError(f"{text!r} is not an origin like https://example.com[:port]")
+            origins.append(origin)
+        return origins
