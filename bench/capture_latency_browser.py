@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -27,22 +24,7 @@ from PIL import Image
 
 from pixelpilot.env.browser import BrowserConfig, BrowserEnv
 from pixelpilot.env.tasks import resolve_task
-
-
-def timed(fn: Callable[[], object], repeats: int) -> list[float]:
-    fn()  # warm up: the first capture after a navigation pays for fonts and compositing
-    seconds = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        seconds.append(time.perf_counter() - start)
-    return seconds
-
-
-def summary(seconds: list[float]) -> tuple[float, float]:
-    ordered = sorted(seconds)
-    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
-    return statistics.median(ordered) * 1000, p90 * 1000
+from timing import summary, timed  # bench/timing.py, beside this script
 
 
 def measure(scale: float, task: str, repeats: int) -> dict[str, tuple[float, float]]:
