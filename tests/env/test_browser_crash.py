@@ -13,11 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from pixelpilot.actions import Click, Terminate, Wait
+from pixelpilot.actions import Click, Size, Terminate, Wait
 from pixelpilot.agent import run_episode
 from pixelpilot.env.browser import BrowserEnv
 from pixelpilot.env.browser_launch import find_executable
+from pixelpilot.env.calibrate import calibrate
 from pixelpilot.env.sandbox import get_task
+from pixelpilot.env.xvfb import VirtualDisplay
 from pixelpilot.errors import ConfigError, EnvError, MissingExtraError
 from pixelpilot.model import ScriptedPolicy
 from tests.env.browser_support import module_env, open_env, page, page_task
@@ -134,3 +136,30 @@ def test_missing_chromium_through_the_cli(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "apt-get install chromium" in lines[0], result.stderr
+
+
+def test_headed_without_a_display_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    env = open_env(headless=False)
+    try:
+        with pytest.raises(ConfigError, match="needs a display"):
+            env.reset(task=get_task("sign-in"))
+    finally:
+        env.close()
+
+
+@pytest.mark.slow
+def test_headed_on_a_virtual_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    display = VirtualDisplay.start(Size(1600, 1000))
+    try:
+        monkeypatch.setenv("DISPLAY", display.name)
+        env = open_env(headless=False)
+        try:
+            obs = env.reset(task=get_task("toggle-setting"))
+            assert obs.size == (1280, 800)
+            assert calibrate(env, count=9).max_error <= 1.0
+        finally:
+            env.close()
+    finally:
+        display.stop()

@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -129,6 +130,27 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+def _launch_failure(exc: BaseException) -> str:
+    """Playwright's first line, plus Chromium's own first error from the browser logs."""
+    said = [
+        line.rsplit("] ", 1)[-1].strip()
+        for line in str(exc).splitlines()
+        if ":ERROR:" in line and "] " in line
+    ]
+    return _first_line(exc) + (f"; Chromium said: {said[0]}" if said else "")
+
+
+def check_display(headless: bool) -> None:
+    """Raise ConfigError when a headed browser is asked for on Linux without a display."""
+    if headless or not sys.platform.startswith("linux"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise ConfigError(
+            "a headed browser needs a display: set DISPLAY (e.g. run under xvfb-run) "
+            "or leave headless on"
+        )
+
+
 def playwright_errors() -> tuple[type[Exception], type[Exception]]:
     """Playwright's (Error, TimeoutError) classes, imported lazily."""
     sync_api = require("playwright.sync_api", "browser")
@@ -174,6 +196,7 @@ class BrowserSession:
         self._overrun: tuple[str, float] | None = None
         self._context: Any = None
         self._page: Any = None
+        check_display(headless)
         playwright = _acquire_driver()
         try:
             executable = find_executable(
@@ -192,7 +215,7 @@ class BrowserSession:
                 )
             except error as exc:
                 raise EnvError(
-                    f"could not start Chromium ({executable}): {_first_line(exc)}"
+                    f"could not start Chromium ({executable}): {_launch_failure(exc)}"
                 ) from exc
         except BaseException:
             _release_driver()
