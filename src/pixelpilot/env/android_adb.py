@@ -160,7 +160,7 @@ def make_device(target: str, timeout: float) -> tuple[Any, TcpTransport | None]:
             return AdbDeviceUsb(serial=serial, default_transport_timeout_s=timeout), None
         except adb_errors.InvalidTransportError:
             raise MissingExtraError(
-                "ADB over USB needs libusb1; install it with: pip install 'adb-shell[usb]'"
+                "ADB over USB needs libusb1; install it with: pip install 'pixelpilot[android-usb]'"
             ) from None
         except adb_errors.UsbDeviceNotFoundError as exc:
             raise DeviceSetupError(
