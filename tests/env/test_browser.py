@@ -24,7 +24,7 @@ from pixelpilot.env import check_env, create_env
 from pixelpilot.env.browser import BrowserEnv
 from pixelpilot.env.calibrate import calibrate
 from pixelpilot.env.sandbox import SandboxServer, get_task
-from pixelpilot.errors import ActionError, OutOfBoundsError, UnsupportedActionError
+from pixelpilot.errors import ActionError, EnvError, OutOfBoundsError, UnsupportedActionError
 from tests.env.browser_support import js, locate, module_env, open_env, page_task
 
 PROBE = """<!doctype html><html><head><meta charset="utf-8"><style>
@@ -299,3 +299,11 @@ def test_calibration_is_exact(any_env: BrowserEnv) -> None:
 def test_check_env_passes() -> None:
     passed = check_env(open_env())
     assert "refuses swipe" in passed and "bounds drag" in passed
+
+
+def test_nothing_starts_before_reset() -> None:
+    env = create_env("browser", {"relaunch_on_crash": True})
+    assert isinstance(env, BrowserEnv) and env.session is None and not env.sandbox.running
+    with pytest.raises(EnvError, match=r"call reset\(\) first"):
+        env.observe()
+    env.close()

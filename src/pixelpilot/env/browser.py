@@ -96,6 +96,9 @@ canvas.addEventListener("pointerdown", (event) => {
 class BrowserEnv(EnvironmentBase):
     """Chromium through Playwright. Episodes start at the task's `start_url`; `open_app`
     navigates to a URL on an allowed origin. Swipe, long press and device buttons are refused.
+
+    Args:
+        config: the options; nothing starts until the first `reset`.
     """
 
     name = "browser"
@@ -268,7 +271,8 @@ class BrowserEnv(EnvironmentBase):
             raise EnvError(f"cannot open the start page {self.start_url}: {error}")
 
     def _relaunch_or_raise(self, exc: EnvError) -> None:
-        if not self.config.relaunch_on_crash or self.relaunches >= self.config.max_relaunches:
+        relaunch = self.config.relaunch_on_crash and self.relaunches < self.config.max_relaunches
+        if not relaunch or self.session is None:
             raise exc
         self.relaunches += 1
         self._open_start_page()
