@@ -221,3 +221,18 @@ def test_ctrl_c_finishes_the_record_and_exits_cleanly(tmp_path: Path) -> None:
     result = json.loads((out / "result.json").read_text())
     lines = (out / "trajectory.jsonl").read_text().splitlines()
     assert result["status"] == "interrupted" and result["steps"] == len(lines) >= 1
+
+
+def test_an_infrastructure_failure_outside_an_episode_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pixelpilot.cli import ls
+    from pixelpilot.errors import EnvError
+
+    def broken(args: object) -> int:
+        raise EnvError("the browser crashed while starting")
+
+    monkeypatch.setattr(ls, "handle", broken)
+    assert main(["ls", "envs"]) == 1
+    err = capsys.readouterr().err
+    assert err == "pixelpilot: EnvError: the browser crashed while starting\n"

@@ -2,7 +2,8 @@
 
 Each subcommand lives in its own module of this package and exposes
 `register(subparsers) -> None`, which adds its parser and sets `handler=function(args) -> int`.
-Every user mistake (a `UserError`) is printed as one line and exits with status 2.
+Every user mistake (a `UserError`) is printed as one line and exits with status 2; any other
+pixelpilot error (a device or browser failing outside an episode) is one line with status 1.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from pixelpilot import __version__
-from pixelpilot.errors import UserError
+from pixelpilot.errors import PixelpilotError, UserError
 
 # Subcommand modules, in the order `pixelpilot --help` lists them.
 COMMAND_MODULES: tuple[str, ...] = ("run", "ls", "calibrate", "eval", "android")
@@ -45,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"pixelpilot: error: {exc}", file=sys.stderr)
         return 2
+    except PixelpilotError as exc:
+        # an infrastructure failure outside an episode (e.g. a browser that crashed while
+        # calibrating): one line, not a traceback; exit 1 because it is not a usage error
+        print(f"pixelpilot: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("pixelpilot: interrupted", file=sys.stderr)
         return 130
