@@ -14,7 +14,6 @@ from PIL import Image, ImageDraw
 
 from pixelpilot.actions import Observation, Platform
 from pixelpilot.model.qwen25vl import Qwen25VLConfig, Qwen25VLPolicy
-from pixelpilot.model.qwen_loading import locate_checkpoint
 from pixelpilot.model.tiny import build_tiny_checkpoint
 
 
@@ -25,8 +24,12 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def load_policy(folder: Path, **options: Any) -> Qwen25VLPolicy:
-    """The policy over `folder`, through the same path as `--model qwen25vl:FOLDER`."""
-    config = Qwen25VLConfig.model_validate(options)
+    """The policy over `folder`, through the same path as `--model qwen25vl:FOLDER`.
+
+    One CPU thread unless asked otherwise: the tiny model's operations are too small to share,
+    and on a busy machine two threads spin-wait each other (several times slower).
+    """
+    config = Qwen25VLConfig.model_validate({"cpu_threads": 1, **options})
     return Qwen25VLPolicy.from_spec(str(folder), config)
 
 
@@ -95,12 +98,3 @@ def tool_call(tool: str, **arguments: Any) -> str:
     """A call as the model writes it (json.dumps with default separators)."""
     call = json.dumps({"name": tool, "arguments": arguments}, ensure_ascii=False)
     return f"<tool_call>\n{call}\n</tool_call>"
-
-
-def hub_checkpoint_error(name: str, cache: Path) -> str:
-    """The error message `locate_checkpoint` gives for a hub id missing from `cache`."""
-    try:
-        locate_checkpoint(name, cache_dir=str(cache))
-    except Exception as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return "no error"
