@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from pixelpilot.actions import Click, Size, Wait, check_bounds, rescale_point
+from pixelpilot.actions import Click, Observation, Size, Wait, check_bounds, rescale_point
+from pixelpilot.actions.qwen import tool_for_platform
 from pixelpilot.agent import run_episode
 from pixelpilot.env import FakeEnv
+from pixelpilot.errors import PolicyError
 from pixelpilot.model import History, HistoryEntry, create_policy
 from pixelpilot.model.grammar import ToolCallGrammar
 from pixelpilot.model.qwen25vl import Qwen25VLPolicy, prediction_from_text
@@ -28,8 +30,11 @@ __all__ = ["tiny_checkpoint", "tiny_policy"]
 GOAL = History(goal="open settings")
 
 
-def _accepted(policy: Qwen25VLPolicy, text: str) -> bool:
-    return any(g.accepts(text) for g in policy._grammars.values())
+def _accepted(policy: Qwen25VLPolicy, obs: Observation, text: str) -> bool:
+    """Whether `text` is a complete call for the frame the model saw (no pointer yet)."""
+    tool = tool_for_platform(obs.platform)
+    resized = policy.settings.budget.resize(obs.size)
+    return policy._grammars[tool, resized, False].accepts(text)
 
 
 def test_predicts_a_parsed_in_bounds_action_on_a_fake_screen(tiny_policy: Qwen25VLPolicy) -> None:
@@ -38,7 +43,7 @@ def test_predicts_a_parsed_in_bounds_action_on_a_fake_screen(tiny_policy: Qwen25
     assert prediction.error is None and prediction.action is not None
     check_bounds(prediction.action, obs.size)
     assert prediction.raw_text.startswith("<tool_call>\n")
-    assert _accepted(tiny_policy, prediction.raw_text)
+    assert _accepted(tiny_policy, obs, prediction.raw_text)
     assert set(prediction.timings) == {"preprocess", "generate", "parse"}
 
 
@@ -130,7 +135,7 @@ def _sampled_actions_are_valid(checkpoint: Path, seeds: range) -> None:
         prediction = policy.predict(obs, GOAL)
         assert prediction.action is not None, (seed, prediction.raw_text, prediction.error)
         check_bounds(prediction.action, obs.size)
-        assert _accepted(policy, prediction.raw_text), (seed, prediction.raw_text)
+        assert _accepted(policy, obs, prediction.raw_text), (seed, prediction.raw_text)
     policy.close()
 
 
@@ -200,11 +205,25 @@ def test_describe_records_provenance_and_the_pixel_budget(tiny_checkpoint: Path)
     assert policy.settings.budget.resize(obs.size) == PixelBudget(3136, 100_000).resize(obs.size)
     prediction = policy.predict(obs, GOAL)
     assert prediction.action is not None
-    grammar = next(iter(policy._grammars.values()))
-    assert isinstance(grammar, ToolCallGrammar)
-    assert grammar.size == tuple(PixelBudget(3136, 100_000).resize(obs.size))
+    resized = PixelBudget(3136, 100_000).resize(obs.size)
+    grammar = policy._grammars["computer_use", resized, False]
+    assert isinstance(grammar, ToolCallGrammar) and grammar.size == tuple(resized)
     policy.close()
     policy.close()
+    with pytest.raises(PolicyError, match="closed"):
+        policy.predict(obs, GOAL)
+
+
+def test_a_failing_generate_is_a_policy_error(
+    tiny_policy: Qwen25VLPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def out_of_memory(**kwargs: object) -> None:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(tiny_policy.model, "generate", out_of_memory)
+    with pytest.raises(PolicyError, match="out of memory") as info:
+        tiny_policy.predict(observation(640, 480), GOAL)
+    assert isinstance(info.value.__cause__, RuntimeError)
 
 
 @pytest.mark.slow

@@ -175,3 +175,12 @@ def test_importing_the_backend_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules and 'transformers' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_a_budget_too_small_for_a_tool_call_fails_before_loading(tiny_checkpoint: Path) -> None:
+    with pytest.raises(ConfigError, match="max_new_tokens=40 is too small"):
+        create_policy(f"qwen25vl:{tiny_checkpoint}", {"max_new_tokens": 40})
+    policy = create_policy(
+        f"qwen25vl:{tiny_checkpoint}", {"max_new_tokens": 40, "constrained": False}
+    )
+    policy.close()

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pixelpilot._extras import require
 from pixelpilot.actions import Observation, Point, Size
 from pixelpilot.actions.qwen import FAMILY, ToolName, load_family, pointer_after, tool_for_platform
-from pixelpilot.errors import ConfigError, ParseError
+from pixelpilot.errors import ConfigError, ParseError, PolicyError
 from pixelpilot.model.base import History, PolicyBase, Prediction
 from pixelpilot.model.grammar import ToolCallGrammar
 from pixelpilot.model.parse import parse_output
@@ -69,7 +69,12 @@ class Qwen25VLConfig(BaseModel):
     max_pixels: int | None = Field(
         None, gt=0, description="largest image area in pixels; None = the checkpoint's value"
     )
-    max_new_tokens: int = Field(512, ge=1, description="generation budget per step, in tokens")
+    max_new_tokens: int = Field(
+        512,
+        ge=1,
+        description="generation budget per step, in tokens (constrained: at least ~100, one byte"
+        " per token is assumed so that a call always closes in time)",
+    )
     constrained: bool = Field(True, description="only allow well-formed tool calls")
     constraint_top_k: int = Field(
         32, ge=1, description="best-scoring tokens checked before a full vocabulary scan"
@@ -157,6 +162,8 @@ class Qwen25VLPolicy(PolicyBase):
         self.checkpoint = checkpoint
         self.spec = spec or f"qwen25vl:{checkpoint.source}"
         self.image_history = config.image_history
+        self._grammars: dict[tuple[Any, ...], ToolCallGrammar] = {}
+        self._check_budget()  # before loading: a bad budget fails in a second, not a minute
         self.settings: ImageSettings = read_image_settings(
             checkpoint.path, min_pixels=config.min_pixels, max_pixels=config.max_pixels
         )
@@ -182,7 +189,6 @@ class Qwen25VLPolicy(PolicyBase):
         self.image_token_id = int(self.model.config.image_token_id)
         self.generation = self._generation_config()
         self._table: Any = None
-        self._grammars: dict[tuple[Any, ...], ToolCallGrammar] = {}
         self.last_constraint: Any = None
 
     @classmethod
@@ -222,17 +228,17 @@ class Qwen25VLPolicy(PolicyBase):
         )
         return base
 
-    def _grammar(self, request: _Request) -> ToolCallGrammar:
-        key = (request.tool, request.resized, request.pointer is not None)
+    def _grammar(self, tool: ToolName, resized: Size, pointer_known: bool) -> ToolCallGrammar:
+        key = (tool, resized, pointer_known)
         if key not in self._grammars:
             # Only the advertised actions: the prompt does not offer the extra `answer`.
-            schema = load_family(FAMILY).tools[request.tool].parameters
+            schema = load_family(FAMILY).tools[tool].parameters
             self._grammars[key] = ToolCallGrammar(
-                request.tool,
+                tool,
                 schema["properties"]["action"]["enum"],
-                request.resized.width,
-                request.resized.height,
-                pointer_known=request.pointer is not None,
+                resized.width,
+                resized.height,
+                pointer_known=pointer_known,
                 max_text_chars=self.config.max_text_chars,
             )
         return self._grammars[key]
@@ -243,20 +249,27 @@ class Qwen25VLPolicy(PolicyBase):
         if self._table is None:
             vocab = int(self.model.config.text_config.vocab_size)
             self._table = TokenTable.from_tokenizer(self.tokenizer, vocab, self.eos_ids)
-        constraint = ToolCallConstraint(
+        grammars = [self._grammar(r.tool, r.resized, r.pointer is not None) for r in requests]
+        return ToolCallConstraint(
             self._table,
-            [self._grammar(r) for r in requests],
+            grammars,
             prompt_length=prompt_length,
             max_new_tokens=self.config.max_new_tokens,
             top_k=self.config.constraint_top_k,
         )
-        shortest = min(len(g.finish(g.initial)) for g in constraint.grammars)
-        if self.config.max_new_tokens < shortest:
+
+    def _check_budget(self) -> None:
+        """The constraint counts one byte per token: the budget must fit the shortest call."""
+        if not self.config.constrained:
+            return
+        tools: tuple[ToolName, ...] = ("computer_use", "mobile_use")
+        grammars = [self._grammar(tool, Size(28, 28), False) for tool in tools]
+        needed = max(len(g.finish(g.initial)) for g in grammars)
+        if self.config.max_new_tokens < needed:
             raise ConfigError(
                 f"max_new_tokens={self.config.max_new_tokens} is too small for constrained "
-                f"decoding: a tool call may need {shortest} tokens"
+                f"decoding: a tool call may need {needed} tokens; use at least {needed}"
             )
-        return constraint
 
     # -- prediction ----------------------------------------------------------------------------
 
@@ -287,11 +300,17 @@ class Qwen25VLPolicy(PolicyBase):
         return self.predict_batch([(observation, history)])[0]
 
     def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
-        """Predict for independent (observation, history) pairs in one generate call."""
+        """Predict for independent (observation, history) pairs in one generate call.
+
+        Raises:
+            PolicyError: generation failed (out of memory, device error) or the policy is closed.
+        """
         import torch
 
         if not items:
             return []
+        if self.model is None:
+            raise PolicyError("the qwen25vl policy was closed; create a new one")
         started = time.perf_counter()
         requests = [self._request(obs, hist) for obs, hist in items]
         device = self.model.device
@@ -307,10 +326,13 @@ class Qwen25VLPolicy(PolicyBase):
             self.last_constraint = self._constraint(requests, prompt_length)
             processors.append(self.last_constraint)
         prepared = time.perf_counter()
-        with torch.inference_mode():
-            output = self.model.generate(
-                **inputs, generation_config=self.generation, logits_processor=processors
-            )
+        try:
+            with torch.inference_mode():
+                output = self.model.generate(
+                    **inputs, generation_config=self.generation, logits_processor=processors
+                )
+        except (RuntimeError, MemoryError) as exc:  # out of memory, device lost, kernel errors
+            raise PolicyError(f"qwen25vl generation failed on {self.device}: {exc}") from exc
         generated = time.perf_counter()
         texts = self.tokenizer.batch_decode(
             output[:, prompt_length:], skip_special_tokens=True, clean_up_tokenization_spaces=False
