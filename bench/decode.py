@@ -8,12 +8,12 @@ Each mode runs `predict` on the same FakeEnv screenshots (greedy, after one warm
 
 - unconstrained: the model writes exactly --tokens tokens (EOS suppressed), the baseline;
 - constrained, random model: the tiny model's own scores, which almost never favour a valid
-  token, so most steps fall back to the full vocabulary scan (the worst case);
+  token, so most steps find no allowed token in the top k and scan further (the worst case);
 - constrained, "trained" model: the scores favour a valid call token by token (as a real
   checkpoint's do), so the top-k check finds an allowed token at once (the usual case).
 
-Printed per mode: generated tokens per second, seconds per step, the share of steps that
-needed a full scan and the time spent inside the constraint; the ratios are tokens/s of each
+Printed per mode: generated tokens per second, seconds per step, the share of decoding steps
+that scanned beyond the top k ("scans") and the time spent inside the constraint per step; the ratios are tokens/s of each
 constrained mode over the unconstrained baseline measured in the same run.
 """
 

@@ -51,8 +51,8 @@ def test_token_table_matches_the_tokenizer(tokenizer: Any, table: TokenTable) ->
                 continue  # a byte-level token holding part of a character
             assert tokenizer.decode([index]) == text
     assert table.data[len(tokenizer) :] == (None,) * 40  # the model's padded ids
-    assert all(len(ids) for ids in table.by_first_byte.values())
-    assert len(table.by_first_byte) == 256  # every byte is a token of byte-level BPE
+    firsts = set(table.first_byte.tolist())
+    assert firsts == set(range(257))  # every byte starts some token (byte-level BPE); 256: never
 
 
 def _run(
@@ -138,15 +138,29 @@ def test_rows_are_independent_and_a_finished_row_is_left_alone(
     assert torch.equal(constraint(finished, scores.clone()), scores)
 
 
-def test_falls_back_to_a_full_scan_when_no_top_candidate_is_allowed(table: TokenTable) -> None:
+def test_falls_back_to_the_best_allowed_tokens_when_no_top_candidate_is_allowed(
+    table: TokenTable,
+) -> None:
     g = grammar()
-    constraint = ToolCallConstraint(table, [g], prompt_length=PROMPT, max_new_tokens=128, top_k=4)
-    scores = torch.zeros((1, len(table.data)))
-    # favour four tokens the grammar cannot start with (special tokens and padding ids)
-    banned = [i for i, data in enumerate(table.data) if data is None][:4]
-    scores[0, banned] = 10.0
-    masked = constraint(torch.zeros((1, PROMPT), dtype=torch.long), scores)
-    assert constraint.stats.full_scans == 1
-    allowed = torch.isfinite(masked[0]).nonzero().flatten().tolist()
-    assert allowed and all(table.data[t] is not None for t in allowed)
-    assert all(g.advance(g.initial, table.data[t] or b"") is not None for t in allowed)
+    prefix = b'<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", "coo'
+    generator = torch.Generator().manual_seed(3)
+    for state in (g.initial, g.advance(g.initial, prefix)):
+        assert state is not None
+        constraint = ToolCallConstraint(
+            table, [g], prompt_length=PROMPT, max_new_tokens=128, top_k=4
+        )
+        constraint.states[0] = state
+        scores = torch.randn((1, len(table.data)), generator=generator)
+        # the four best-scoring tokens are ones a call never contains (special, padding ids)
+        banned = [i for i, data in enumerate(table.data) if data is None][:4]
+        scores[0, banned] = 10.0
+        masked = constraint(torch.zeros((1, PROMPT), dtype=torch.long), scores.clone())
+        assert constraint.stats.full_scans == 1
+        allowed = torch.isfinite(masked[0]).nonzero().flatten().tolist()
+        assert 1 <= len(allowed) <= 4
+        valid = [
+            t for t, data in enumerate(table.data) if data and g.advance(state, data) is not None
+        ]
+        best = sorted(valid, key=lambda t: -float(scores[0, t]))[: len(allowed)]
+        assert sorted(allowed) == sorted(best)  # the best-scoring valid tokens, exactly
+        assert int(masked.argmax()) == best[0]

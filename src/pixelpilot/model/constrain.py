@@ -7,9 +7,10 @@ end-of-sequence token does. Allowed tokens keep their scores untouched, so a mod
 writes a valid call generates exactly what it would have unconstrained.
 
 Speed: the bytes of every token are computed once per tokenizer (`TokenTable`). A step checks
-only the `top_k` best-scoring tokens; the whole vocabulary is scanned (skipping tokens whose first
-byte the grammar rejects) only when none of them is allowed. Under greedy decoding this picks
-exactly the best allowed token; under sampling it samples among the allowed tokens of the top k.
+only the `top_k` best-scoring tokens. Only when none of them is allowed does it scan further:
+the tokens whose first byte the grammar accepts (one vectorised lookup), in descending score
+order, stopping once `top_k` allowed tokens are found. Under greedy decoding this picks exactly
+the best allowed token; under sampling it samples among the best `top_k` allowed tokens.
 
 Budget: a token is allowed only if the call can still be closed within the tokens left
 (`max_new_tokens`), assuming one byte per token (every byte is a token in byte-level BPE), so a
@@ -23,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from transformers import LogitsProcessor
 
 from pixelpilot.model.grammar import State, ToolCallGrammar
@@ -48,12 +50,12 @@ class TokenTable:
         data: per token id, its bytes; None for tokens a call may never contain (special
             tokens, ids past the tokenizer that the model's padded vocabulary still scores).
         eos_ids: the end-of-sequence ids allowed once a call is complete.
-        by_first_byte: token ids grouped by their first byte, for the pruned full scan.
+        first_byte: per token id, its first byte; 256 for tokens that are never allowed.
     """
 
     data: tuple[bytes | None, ...]
     eos_ids: tuple[int, ...]
-    by_first_byte: dict[int, tuple[int, ...]]
+    first_byte: np.ndarray
 
     @classmethod
     def from_tokenizer(cls, tokenizer: Any, vocab_size: int, eos_ids: Iterable[int]) -> TokenTable:
@@ -82,12 +84,9 @@ class TokenTable:
             else:
                 data.append(tokenizer.decode([index]).encode("utf-8"))
         data.extend([None] * (vocab_size - count))
-        groups: dict[int, list[int]] = {}
-        for index, value in enumerate(data):
-            if value:
-                groups.setdefault(value[0], []).append(index)
+        first = np.array([value[0] if value else 256 for value in data], dtype=np.int16)
         eos = tuple(sorted(i for i in set(eos_ids) if 0 <= i < vocab_size))
-        return cls(tuple(data), eos, {b: tuple(ids) for b, ids in groups.items()})
+        return cls(tuple(data), eos, first)
 
 
 @dataclass
@@ -95,7 +94,7 @@ class ConstraintStats:
     """What the processor did, for benchmarks and provenance."""
 
     steps: int = 0
-    full_scans: int = 0
+    full_scans: int = 0  # steps where no top-k token was allowed and the scan went further
     seconds: float = 0.0
     forced_stops: int = 0
 
@@ -108,7 +107,8 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
         grammars: one grammar per batch row.
         prompt_length: the (padded) prompt length; tokens after it are the generated ones.
         max_new_tokens: the generation budget, used to close calls in time.
-        top_k: how many best-scoring tokens to check before scanning the whole vocabulary.
+        top_k: how many best-scoring tokens to check before scanning further, and how many
+            allowed tokens that scan collects.
     """
 
     supports_continuous_batching = False
@@ -191,10 +191,15 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
         if allowed:
             return allowed
         self.stats.full_scans += 1
-        for first, ids in self.table.by_first_byte.items():
-            if grammar.step(state, first) is None:
-                continue
-            allowed.extend(t for t in ids if self._fits(row, state, t, remaining))
+        first_ok = np.zeros(257, dtype=bool)
+        first_ok[:256] = [grammar.step(state, byte) is not None for byte in range(256)]
+        pool = np.flatnonzero(first_ok[self.table.first_byte])
+        values = scores.detach().float().cpu().numpy()[pool]
+        for token in pool[np.argsort(-values, kind="stable")].tolist():
+            if self._fits(row, state, token, remaining):
+                allowed.append(token)
+                if len(allowed) >= self.top_k:
+                    break
         if allowed:
             return allowed
         # Unreachable with a byte-level vocabulary; stop rather than emit garbage.
