@@ -13,8 +13,8 @@ Each mode runs `predict` on the same FakeEnv screenshots (greedy, after one warm
   checkpoint's do), so the top-k check finds an allowed token at once (the usual case).
 
 Printed per mode: generated tokens per second, seconds per step, the share of decoding steps
-that scanned beyond the top k ("scans") and the time spent inside the constraint per step; the ratios are tokens/s of each
-constrained mode over the unconstrained baseline measured in the same run.
+that scanned beyond the top k ("scans") and the time spent inside the constraint per step; the
+ratios are tokens/s of each constrained mode over the unconstrained baseline of the same run.
 """
 
 from __future__ import annotations
