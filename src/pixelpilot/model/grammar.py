@@ -196,6 +196,8 @@ class ToolCallGrammar:
         prefix = self.PREFIX.format(tool=tool).encode()
         self.initial: State = (None, (), ("lit", prefix, 0, "action"))
         self._finish: dict[State, bytes] = {}
+        self._required: dict[str, frozenset[str]] = {}
+        self._keys: dict[tuple[str, tuple[str, ...]], dict[bytes, str]] = {}
 
     @staticmethod
     def _machine(arg: Arg, width: int, height: int, max_chars: int) -> ValueMachine:
@@ -217,14 +219,21 @@ class ToolCallGrammar:
 
     def required(self, action: str) -> frozenset[str]:
         """The argument names `action` must carry here."""
-        return frozenset(
-            key
-            for key, arg in self._args[action].items()
-            if arg.need == "yes" or (arg.need == "no_pointer" and not self.pointer_known)
-        )
+        if action not in self._required:
+            self._required[action] = frozenset(
+                key
+                for key, arg in self._args[action].items()
+                if arg.need == "yes" or (arg.need == "no_pointer" and not self.pointer_known)
+            )
+        return self._required[action]
 
     def _key_options(self, action: str, used: tuple[str, ...]) -> dict[bytes, str]:
-        return {json.dumps(k).encode()[1:] + b": ": k for k in self._args[action] if k not in used}
+        """`KEY": ` (after the opening quote) -> KEY, for the arguments not written yet."""
+        if (action, used) not in self._keys:
+            self._keys[action, used] = {
+                json.dumps(k).encode()[1:] + b": ": k for k in self._args[action] if k not in used
+            }
+        return self._keys[action, used]
 
     # -- transitions ---------------------------------------------------------------------------
 
