@@ -6,6 +6,7 @@ Prediction's action is always in the pixels of the observation it was given.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -98,14 +99,15 @@ class Policy(Protocol):
         ...
 
 
-class PolicyBase:
+class PolicyBase(ABC):
     """Defaults shared by policies: sequential batching, empty provenance, no-op close."""
 
     spec: str = ""
     image_history: int = 0
 
+    @abstractmethod
     def predict(self, observation: Observation, history: History) -> Prediction:
-        raise NotImplementedError  # every concrete policy overrides this
+        """See `Policy.predict`."""
 
     def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
         return [self.predict(obs, hist) for obs, hist in items]

@@ -8,15 +8,12 @@ memory by a daemon thread; nothing is read from or written to the working direct
 from __future__ import annotations
 
 import mimetypes
-import threading
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
-from types import TracebackType
-from typing import Self
 from urllib.parse import unquote, urlsplit
 
-from pixelpilot.errors import EnvError
+from pixelpilot.env.httpserver import LocalServer
 
 SANDBOX_SCHEME = "sandbox:"
 """Task start URLs use `sandbox:/PAGE` (e.g. `sandbox:/login.html`); the port is only known once
@@ -73,7 +70,7 @@ class _PageServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
-class SandboxServer:
+class SandboxServer(LocalServer):
     """Serves the sandbox on http://127.0.0.1:PORT until `stop()`; usable as a context manager.
 
     Args:
@@ -81,44 +78,10 @@ class SandboxServer:
         port: the TCP port; 0 picks a free ephemeral port.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host, self.port = host, port
-        self._server: _PageServer | None = None
-        self._thread: threading.Thread | None = None
+    label = "sandbox server"
 
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def base_url(self) -> str:
-        """The server's root URL, e.g. "http://127.0.0.1:41234"; raises EnvError if stopped."""
-        if self._server is None:
-            raise EnvError("the sandbox server is not running")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> str:
-        """Start serving (a no-op when already running) and return the base URL.
-
-        Raises:
-            EnvError: the address could not be bound.
-        """
-        if self._server is None:
-            try:
-                self._server = _PageServer((self.host, self.port), load_pages())
-            except OSError as exc:
-                raise EnvError(
-                    f"cannot start the sandbox server on {self.host}:{self.port}: {exc}"
-                ) from exc
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.1},
-                name="pixelpilot-sandbox",
-                daemon=True,
-            )
-            self._thread.start()
-        return self.base_url
+    def build(self, address: tuple[str, int]) -> ThreadingHTTPServer:
+        return _PageServer(address, load_pages())
 
     def resolve(self, url: str) -> str:
         """Turn `sandbox:/PAGE` into this server's http URL, starting it if needed; any other
@@ -127,25 +90,3 @@ class SandboxServer:
             return url
         path = url.removeprefix(SANDBOX_SCHEME).lstrip("/")
         return f"{self.start()}/{path}"
-
-    def stop(self) -> None:
-        """Stop serving and release the port. Safe to call more than once."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
