@@ -160,7 +160,7 @@ class Decimal:
 class String:
     """A JSON string of min_chars..max_chars characters, valid UTF-8, no lone surrogates."""
 
-    # modes: 0 before the opening quote, 1 body, 2 after a backslash, 3 inside a \\u escape (4 hex digits)
+    # modes: 0 before the opening quote, 1 body, 2 after a backslash, 3 in a \\u escape
     # (aux: hex digits so far), 4 inside a UTF-8 sequence (aux: (bytes left, lo, hi)), 5 closed
 
     def __init__(self, min_chars: int, max_chars: int) -> None:
