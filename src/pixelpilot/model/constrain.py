@@ -109,6 +109,11 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
         max_new_tokens: the generation budget, used to close calls in time.
         top_k: how many best-scoring tokens to check before scanning further, and how many
             allowed tokens that scan collects.
+        prefixes: per row, the bytes already written at the end of the prompt (a prefilled
+            assistant start); the row's grammar starts in the state after them. None = none.
+
+    Raises:
+        ValueError: a prefix that no valid call starts with.
     """
 
     supports_continuous_batching = False
@@ -121,10 +126,16 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
         prompt_length: int,
         max_new_tokens: int,
         top_k: int = 32,
+        prefixes: Sequence[bytes] | None = None,
     ) -> None:
         self.table = table
         self.grammars = list(grammars)
-        self.states: list[State | None] = [g.initial for g in grammars]
+        self.states: list[State | None] = []
+        for grammar, prefix in zip(grammars, prefixes or [b""] * len(grammars), strict=True):
+            start = grammar.advance(grammar.initial, prefix)
+            if start is None:
+                raise ValueError(f"no valid tool call starts with {prefix!r}")
+            self.states.append(start)
         self.finished = [False] * len(grammars)
         self.prompt_length = prompt_length
         self.max_new_tokens = max_new_tokens

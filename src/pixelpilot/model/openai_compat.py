@@ -8,6 +8,15 @@ The server's chat template renders exactly `prompt.render_prompt`'s text. The se
 processor must not resize again: keep `max_pixels` at or below the server's (the checkpoints'
 default, 16384*28*28, is both sides' default).
 
+Grounding mode (`grounding=true`, ScreenSpot) sends the reference grounding prompt instead
+(`pixelpilot.model.grounding`: computer_use at the resized size, the goal as the whole user turn,
+no history). With `grounding_prefill` (the default) the messages end with an assistant message
+holding `GROUNDING_PREFIX`, and the body asks the server to continue it rather than open a new
+turn: `"continue_final_message": true, "add_generation_prompt": false` (vLLM's and SGLang's chat
+extensions; a server without them answers 400, so set grounding_prefill=false there). The reply
+is then the continuation only; the prefix is put back in front before parsing (a reply that
+already opens a `<tool_call>`, an echo of the prefix included, is parsed as it is).
+
 The reply is parsed by `parse.parse_output` (coordinates in the resized frame, mapped back per
 axis). A server that extracts tool calls itself (vLLM's hermes parser) returns them in
 `tool_calls`; they are turned back into `<tool_call>` text first.
@@ -33,19 +42,25 @@ import urllib.error
 import urllib.request
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from pixelpilot.actions import Observation
-from pixelpilot.actions.qwen import pointer_after, tool_for_platform
+from pixelpilot.actions.qwen import ToolName, pointer_after, tool_for_platform
 from pixelpilot.errors import ConfigError, ParseError, PolicyError
 from pixelpilot.model.base import History, PolicyBase, Prediction
+from pixelpilot.model.grounding import (
+    GROUNDING_PREFIX,
+    GroundingOptions,
+    full_reply,
+    grounding_messages,
+)
 from pixelpilot.model.parse import parse_output
 from pixelpilot.model.prompt import ImagePart, Message, build_messages
 from pixelpilot.model.vision import CHECKPOINT_BUDGET, PixelBudget
 
 
-class OpenAICompatConfig(BaseModel):
+class OpenAICompatConfig(GroundingOptions):
     """Options for `--model openai:BASE_URL#MODEL`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -146,28 +161,36 @@ class OpenAICompatPolicy(PolicyBase):
 
     def predict(self, observation: Observation, history: History) -> Prediction:
         started = time.perf_counter()
-        tool = tool_for_platform(observation.platform)
-        messages = build_messages(
-            history.goal,
-            history.steps,
-            tool=tool,
-            screen=observation.size,
-            budget=self.budget,
-            screenshot=observation.screenshot,
-            image_history=self.image_history,
-        )
-        resized = self.budget.resize(observation.size)
-        body = {
-            "model": self.model,
-            "messages": to_openai_messages(messages),
-            "temperature": self.config.temperature,
-            "max_tokens": self.config.max_tokens,
-        }
+        body: dict[str, Any] = {"model": self.model}
+        prefix = ""
+        if self.config.grounding:
+            tool: ToolName = "computer_use"
+            messages, resized = grounding_messages(observation, history.goal, self.budget)
+            body["messages"] = to_openai_messages(messages)
+            pointer = None
+            if self.config.grounding_prefill:
+                prefix = GROUNDING_PREFIX
+                body["messages"].append({"role": "assistant", "content": prefix})
+                body.update(continue_final_message=True, add_generation_prompt=False)
+        else:
+            tool = tool_for_platform(observation.platform)
+            messages = build_messages(
+                history.goal,
+                history.steps,
+                tool=tool,
+                screen=observation.size,
+                budget=self.budget,
+                screenshot=observation.screenshot,
+                image_history=self.image_history,
+            )
+            resized = self.budget.resize(observation.size)
+            body["messages"] = to_openai_messages(messages)
+            pointer = pointer_after(s.action for s in history.steps if s.error is None)
+        body.update(temperature=self.config.temperature, max_tokens=self.config.max_tokens)
         prepared = time.perf_counter()
-        text = _reply_text(self._post(body))
+        text = full_reply(_reply_text(self._post(body)), prefix)
         answered = time.perf_counter()
         timings = {"preprocess": prepared - started, "request": answered - prepared}
-        pointer = pointer_after(s.action for s in history.steps if s.error is None)
         try:
             parsed = parse_output(
                 text, tool=tool, resized=resized, screen=observation.size, pointer=pointer
@@ -235,6 +258,8 @@ class OpenAICompatPolicy(PolicyBase):
             "temperature": self.config.temperature,
             "max_tokens": self.config.max_tokens,
             "image_history": self.image_history,
+            "grounding": self.config.grounding,
+            "grounding_prefill": self.config.grounding and self.config.grounding_prefill,
         }
 
 

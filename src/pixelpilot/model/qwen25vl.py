@@ -7,6 +7,12 @@ constraint (on by default), and parse the text. Coordinates come back in the res
 are mapped per axis to screenshot pixels by `parse_output`; an unparseable output or a coordinate
 outside the image is a Prediction with `action=None` and `error`, never an exception.
 
+Grounding mode (`grounding=true`, ScreenSpot) replaces the agent prompt by the reference
+grounding prompt (`pixelpilot.model.grounding`): computer_use at the resized size whatever the
+platform, the goal as the whole user turn, no history; with `grounding_prefill` the prefix's
+tokens follow the prompt, the constraint starts after them, and the prefix is put back in front
+of the generated text before parsing.
+
 `predict_batch` runs several independent requests in one left-padded generate call (evaluation);
 under greedy decoding its results equal one-at-a-time prediction.
 """
@@ -16,9 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from pixelpilot._extras import require
 from pixelpilot.actions import Observation, Point, Size
@@ -26,8 +30,10 @@ from pixelpilot.actions.qwen import FAMILY, ToolName, load_family, pointer_after
 from pixelpilot.errors import ConfigError, ParseError, PolicyError
 from pixelpilot.model.base import History, PolicyBase, Prediction
 from pixelpilot.model.grammar import ToolCallGrammar
+from pixelpilot.model.grounding import GROUNDING_PREFIX, grounding_messages
 from pixelpilot.model.parse import parse_output
 from pixelpilot.model.prompt import build_messages, message_images, render_messages
+from pixelpilot.model.qwen_config import Qwen25VLConfig
 from pixelpilot.model.qwen_inputs import EncodedPrompt, collate, encode_prompt
 from pixelpilot.model.qwen_loading import (
     Checkpoint,
@@ -43,63 +49,7 @@ from pixelpilot.model.qwen_loading import (
     resolve_dtype,
 )
 
-
-class Qwen25VLConfig(BaseModel):
-    """Options of the qwen25vl backend (`--model-opt KEY=VALUE` or `[model.qwen25vl]`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
-        "auto",
-        description="weights dtype; auto = bfloat16 on GPU (float16 for AWQ), float32 on CPU",
-    )
-    device: str = Field(
-        "auto",
-        description="torch device for the model and inputs; auto = cuda if visible, else cpu",
-    )
-    device_map: str | dict[str, int | str] | None = Field(
-        None, description="accelerate placement, e.g. auto to spread a 72B over GPUs; None = device"
-    )
-    attn_implementation: Literal["auto", "flash_attention_2", "sdpa", "eager"] = Field(
-        "auto", description="attention kernel; auto = flash_attention_2 when installed, else sdpa"
-    )
-    min_pixels: int | None = Field(
-        None, gt=0, description="smallest image area in pixels; None = the checkpoint's value"
-    )
-    max_pixels: int | None = Field(
-        None, gt=0, description="largest image area in pixels; None = the checkpoint's value"
-    )
-    max_new_tokens: int = Field(
-        512,
-        ge=1,
-        description="generation budget per step, in tokens (constrained: at least ~100, one byte"
-        " per token is assumed so that a call always closes in time)",
-    )
-    constrained: bool = Field(True, description="only allow well-formed tool calls")
-    constraint_top_k: int = Field(
-        32, ge=1, description="best-scoring tokens checked before a full vocabulary scan"
-    )
-    max_text_chars: int = Field(
-        512, ge=1, description="longest text argument under the constraint, in characters"
-    )
-    image_history: int = Field(
-        0, ge=0, description="earlier screenshots shown to the model; 0 = text-only history"
-    )
-    greedy: bool = Field(True, description="greedy decoding; false = sampling")
-    temperature: float = Field(1.0, gt=0, description="sampling temperature (greedy=false)")
-    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (greedy=false)")
-    repetition_penalty: float | None = Field(
-        None, gt=0, description="None = the checkpoint's generation_config value"
-    )
-    cpu_threads: int | None = Field(
-        None,
-        ge=1,
-        description="torch CPU threads for the whole process (set on load); None = torch's default",
-    )
-    revision: str | None = Field(None, description="hub branch, tag or commit; None = main")
-    cache_dir: str | None = Field(
-        None, description="hub cache folder; None = huggingface_hub's (HF_HUB_CACHE / HF_HOME)"
-    )
+__all__ = ["Qwen25VLConfig", "Qwen25VLPolicy", "prediction_from_text"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +61,7 @@ class _Request:
     resized: Size
     pointer: Point | None
     prompt: EncodedPrompt
+    prefix: str = ""  # forced start of the answer, already in the prompt
 
 
 def prediction_from_text(
@@ -256,6 +207,7 @@ class Qwen25VLPolicy(PolicyBase):
             prompt_length=prompt_length,
             max_new_tokens=self.config.max_new_tokens,
             top_k=self.config.constraint_top_k,
+            prefixes=[r.prefix.encode("utf-8") for r in requests],
         )
 
     def _check_budget(self) -> None:
@@ -273,7 +225,25 @@ class Qwen25VLPolicy(PolicyBase):
 
     # -- prediction ----------------------------------------------------------------------------
 
+    def _encode(self, text: str, images: list[Any]) -> EncodedPrompt:
+        return encode_prompt(
+            text,
+            images,
+            tokenizer=self.tokenizer,
+            image_token_id=self.image_token_id,
+            settings=self.settings,
+        )
+
+    def _grounding_request(self, observation: Observation, instruction: str) -> _Request:
+        messages, resized = grounding_messages(observation, instruction, self.settings.budget)
+        prefix = GROUNDING_PREFIX if self.config.grounding_prefill else ""
+        text = render_messages(messages, assistant_prefix=prefix)
+        prompt = self._encode(text, message_images(messages))
+        return _Request("computer_use", observation.size, resized, None, prompt, prefix)
+
     def _request(self, observation: Observation, history: History) -> _Request:
+        if self.config.grounding:
+            return self._grounding_request(observation, history.goal)
         tool = tool_for_platform(observation.platform)
         screen = observation.size
         messages = build_messages(
@@ -285,13 +255,7 @@ class Qwen25VLPolicy(PolicyBase):
             screenshot=observation.screenshot,
             image_history=self.image_history,
         )
-        prompt = encode_prompt(
-            render_messages(messages),
-            message_images(messages),
-            tokenizer=self.tokenizer,
-            image_token_id=self.image_token_id,
-            settings=self.settings,
-        )
+        prompt = self._encode(render_messages(messages), message_images(messages))
         pointer = pointer_after(e.action for e in history.steps if e.error is None)
         return _Request(tool, screen, self.settings.budget.resize(screen), pointer, prompt)
 
@@ -344,7 +308,7 @@ class Qwen25VLPolicy(PolicyBase):
         }
         return [
             prediction_from_text(
-                text,
+                r.prefix + text,
                 tool=r.tool,
                 resized=r.resized,
                 screen=r.screen,
@@ -384,6 +348,8 @@ class Qwen25VLPolicy(PolicyBase):
             "repetition_penalty": self.generation.repetition_penalty,
             "constrained": self.config.constrained,
             "image_history": self.image_history,
+            "grounding": self.config.grounding,
+            "grounding_prefill": self.config.grounding and self.config.grounding_prefill,
             "cpu_threads": self.config.cpu_threads,
             "transformers": transformers.__version__,
             "torch": torch.__version__,
