@@ -215,8 +215,16 @@ class Qwen25VLPolicy(PolicyBase):
         if not self.config.constrained:
             return
         tools: tuple[ToolName, ...] = ("computer_use", "mobile_use")
-        grammars = [self._grammar(tool, Size(28, 28), False) for tool in tools]
-        needed = max(len(g.finish(g.initial)) for g in grammars)
+        prefix = b""
+        if self.config.grounding:  # computer_use only; a prefilled start is already written
+            tools = ("computer_use",)
+            prefix = GROUNDING_PREFIX.encode() if self.config.grounding_prefill else b""
+        needed = 0
+        for tool in tools:
+            grammar = self._grammar(tool, Size(28, 28), False)
+            start = grammar.advance(grammar.initial, prefix)
+            assert start is not None  # the prefix is a valid computer_use start
+            needed = max(needed, len(grammar.finish(start)))
         if self.config.max_new_tokens < needed:
             raise ConfigError(
                 f"max_new_tokens={self.config.max_new_tokens} is too small for constrained "
