@@ -22,7 +22,12 @@ from pixelpilot.actions import Click, Observation, OpenApp, Size
 from pixelpilot.errors import ConfigError, PolicyError
 from pixelpilot.model import History, HistoryEntry, create_policy
 from pixelpilot.model.openai_compat import OpenAICompatConfig, OpenAICompatPolicy
-from pixelpilot.model.prompt import render_prompt, system_text
+from pixelpilot.model.prompt import (
+    GROUNDING_PREFIX,
+    render_grounding_prompt,
+    render_prompt,
+    system_text,
+)
 from pixelpilot.model.vision import CHECKPOINT_BUDGET, resize_for_model
 
 
@@ -287,3 +292,71 @@ def test_describe_records_the_pixel_budget() -> None:
     info = policy.describe()
     assert info["backend"] == "openai" and info["max_pixels"] == 1003520
     assert info["min_pixels"] == 3136 and info["model"] == "m"
+    assert (info["grounding"], info["grounding_prefill"]) == (False, False)
+
+
+CONTINUATION = "935, 406]}}\n</tool_call>"
+
+
+def test_grounding_request_body_with_the_prefill(server: FakeServer) -> None:
+    server.replies.append(Reply(body=_completion(CONTINUATION)))
+    policy = _policy(server, grounding=True, max_tokens=32)
+    prediction = policy.predict(_phone(), HISTORY)  # the history is not part of grounding
+
+    assert prediction.error is None
+    assert prediction.raw_text == GROUNDING_PREFIX + CONTINUATION
+    assert prediction.action == Click(x=925, y=405)
+    (body,) = server.requests
+    assert set(body) == {
+        "model",
+        "messages",
+        "temperature",
+        "max_tokens",
+        "continue_final_message",
+        "add_generation_prompt",
+    }
+    assert (body["continue_final_message"], body["add_generation_prompt"]) == (True, False)
+    assert body["max_tokens"] == 32
+    system, user, prefill = body["messages"]
+    # computer_use at the resized size, although the screenshot is a phone's.
+    assert system == {"role": "system", "content": system_text("computer_use", Size(1092, 2408))}
+    text, image = user["content"]
+    assert user["role"] == "user" and text == {"type": "text", "text": GOAL}
+    png = base64.b64decode(image["image_url"]["url"].removeprefix("data:image/png;base64,"))
+    expected, _ = resize_for_model(_phone().screenshot, 3136, 12845056)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png)).convert("RGB")), expected)
+    assert prefill == {"role": "assistant", "content": GROUNDING_PREFIX}
+    rendered = (
+        f"<|im_start|>system\n{system['content']}<|im_end|>\n<|im_start|>user\n{text['text']}"
+        "<|vision_start|><|image_pad|><|vision_end|><|im_end|>\n<|im_start|>assistant\n"
+        + prefill["content"]
+    )
+    assert rendered == render_grounding_prompt(GOAL, resized=Size(1092, 2408), prefill=True)
+    info = policy.describe()
+    assert (info["grounding"], info["grounding_prefill"]) == (True, True)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        GROUNDING_PREFIX + CONTINUATION,  # a server that echoes the prefix
+        '<tool_call>\n{"name": "computer_use", "arguments": {"action": "left_click", '
+        '"coordinate": [935, 406]}}\n</tool_call>',  # one that ignored the prefill
+    ],
+)
+def test_grounding_replies_with_the_whole_call(server: FakeServer, content: str) -> None:
+    server.replies.append(Reply(body=_completion(content)))
+    prediction = _policy(server, grounding=True).predict(_phone(), HISTORY)
+    assert prediction.raw_text == content
+    assert prediction.action == Click(x=925, y=405)
+
+
+def test_grounding_without_prefill_sends_no_assistant_turn(server: FakeServer) -> None:
+    server.replies.append(Reply(body=_completion("I see it.\n" + CONTINUATION)))
+    policy = _policy(server, grounding=True, grounding_prefill=False)
+    prediction = policy.predict(_phone(), HISTORY)
+    (body,) = server.requests
+    assert set(body) == {"model", "messages", "temperature", "max_tokens"}
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    # Without the prefill a continuation-only reply is the model's mistake, not completed.
+    assert prediction.action is None and prediction.raw_text == "I see it.\n" + CONTINUATION
