@@ -38,6 +38,7 @@ def test_screenspot_v2_with_the_tiny_qwen_checkpoint(
     report = json.loads((out / "report.json").read_text())
     model = report["provenance"]["model"]
     assert model["backend"] == "qwen25vl" and model["max_pixels"] > 0 and model["dtype"]
+    assert model["grounding"] is True and model["grounding_prefill"] is True
     assert "greedy" in model and report["counts"]["scored"] == 20
     again = tmp_path / "again"
     assert (
