@@ -15,7 +15,7 @@ APT_PACKAGES := chromium xvfb xauth xdotool xclip x11-utils python3-tk python3-v
 TORCH := torch==2.13.0
 SLOW_TIMEOUT := 1800
 
-.PHONY: demo test test-slow lint system-deps install-demo install-dev clean
+.PHONY: demo test test-fast lint system-deps install-demo install-dev clean
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -54,13 +54,16 @@ lint: install-dev
 	$(PY) -m ruff format --check src tests bench
 	$(PY) -m mypy
 
+# The whole suite: the default tests, then the slow ones (@pytest.mark.slow) in a separate,
+# time-bounded step.
 test: install-dev lint
 	$(PY) -m pytest
-
-# Slow tests (marked @pytest.mark.slow), bounded in time; CI runs them after `make test`.
-test-slow: install-dev
 	timeout $(SLOW_TIMEOUT) $(PY) -m pytest -m slow; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "no slow tests selected"; status=0; fi; exit $$status
+
+# Only the default (fast) tests.
+test-fast: install-dev lint
+	$(PY) -m pytest
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
