@@ -164,7 +164,7 @@ def test_device_that_stays_gone_ends_the_run_with_env_error(key: Path, tmp_path:
         assert not device.listening
     assert trajectory.status == "env_error"
     assert "lost the device" in trajectory.reason
-    assert 1 <= len(trajectory.steps) < 12
+    assert 0 < len(trajectory.steps) < 12
     check_record(trajectory, tmp_path / "run")
     intents = (tmp_path / "run" / "intents.jsonl").read_text().splitlines()
     assert len(intents) >= len([s for s in trajectory.steps if s.executed])
