@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Iterator
-from typing import Generic, TypeVar
+from collections.abc import Iterator, Mapping
+from typing import Any, Generic, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pixelpilot.errors import ConfigError, UnknownNameError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Registry(Generic[T]):
@@ -74,3 +75,15 @@ def config_error(component: str, exc: ValidationError) -> ConfigError:
         where = ".".join(str(p) for p in err["loc"]) or "value"
         parts.append(f"{where}: {err['msg']}")
     return ConfigError(f"invalid {component} option: " + "; ".join(parts))
+
+
+def validate_options(config_cls: type[M], options: Mapping[str, Any] | None, component: str) -> M:
+    """Validate `options` into `config_cls`; invalid options are one readable ConfigError.
+
+    Args:
+        component: what the options are for, for the message (e.g. "'browser' environment").
+    """
+    try:
+        return config_cls.model_validate(dict(options or {}))
+    except ValidationError as exc:
+        raise config_error(component, exc) from None

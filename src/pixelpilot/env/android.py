@@ -31,6 +31,7 @@ from typing import assert_never
 from PIL import Image
 
 from pixelpilot.actions import (
+    ACTION_TYPES,
     Action,
     Answer,
     Button,
@@ -106,20 +107,8 @@ class AndroidEnv(EnvironmentBase):
     for a device that is unreachable, unauthorized or has no screen."""
 
     name = "android"
-    supported_actions = frozenset(
-        {
-            "click",
-            "drag",
-            "scroll",
-            "swipe",
-            "long_press",
-            "type",
-            "key",
-            "button",
-            "open_app",
-            "wait",
-        }
-    )
+    # everything a touchscreen can do: no hover (`move`); answer/terminate end the episode
+    supported_actions = frozenset(ACTION_TYPES) - {"move", "answer", "terminate"}
     Config = AndroidConfig
 
     def __init__(self, config: AndroidConfig | None = None) -> None:

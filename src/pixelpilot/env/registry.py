@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from pixelpilot.env.base import Environment
-from pixelpilot.registry import Registry, config_error
+from pixelpilot.registry import Registry, validate_options
 
 ENVIRONMENTS: Registry[Any] = Registry("environment")
 ENVIRONMENTS.register("fake", "pixelpilot.env.fake:FakeEnv", help="generated test screens")
@@ -34,10 +32,6 @@ def create_env(name: str, options: Mapping[str, Any] | None = None) -> Environme
         MissingExtraError: the adapter's optional dependencies are not installed.
     """
     cls = ENVIRONMENTS.load(name)
-    config_cls: type[BaseModel] = cls.Config
-    try:
-        config = config_cls.model_validate(dict(options or {}))
-    except ValidationError as exc:
-        raise config_error(f"'{name}' environment", exc) from None
+    config = validate_options(cls.Config, options, f"'{name}' environment")
     env: Environment = cls(config)
     return env

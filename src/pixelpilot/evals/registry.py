@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from pixelpilot.evals.base import Benchmark
-from pixelpilot.registry import Registry, config_error
+from pixelpilot.registry import Registry, validate_options
 
 BENCHMARKS: Registry[Any] = Registry("benchmark")
 BENCHMARKS.register(
@@ -50,10 +48,6 @@ def create_benchmark(name: str, options: Mapping[str, Any] | None = None) -> Ben
         ConfigError: an option is unknown or invalid.
     """
     cls = BENCHMARKS.load(name)
-    options_cls: type[BaseModel] = cls.Options
-    try:
-        parsed = options_cls.model_validate(dict(options or {}))
-    except ValidationError as exc:
-        raise config_error(f"'{name}' benchmark", exc) from None
+    parsed = validate_options(cls.Options, options, f"'{name}' benchmark")
     benchmark: Benchmark[Any] = cls(parsed)
     return benchmark

@@ -6,7 +6,6 @@ Prediction's action is always in the pixels of the observation it was given.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -99,17 +98,24 @@ class Policy(Protocol):
         ...
 
 
-class PolicyBase(ABC):
-    """Defaults shared by policies: sequential batching, empty provenance, no-op close."""
+class PolicyBase:
+    """Defaults shared by policies: a subclass defines `predict` or `predict_batch` (the other
+    follows from it), plus empty provenance and a no-op close."""
 
     spec: str = ""
     image_history: int = 0
 
-    @abstractmethod
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.predict is PolicyBase.predict and cls.predict_batch is PolicyBase.predict_batch:
+            raise TypeError(f"{cls.__name__} must define predict() or predict_batch()")
+
     def predict(self, observation: Observation, history: History) -> Prediction:
-        """See `Policy.predict`."""
+        """See `Policy.predict`; by default a batch of one."""
+        return self.predict_batch([(observation, history)])[0]
 
     def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
+        """See `Policy.predict_batch`; by default one `predict` call per item."""
         return [self.predict(obs, hist) for obs, hist in items]
 
     def describe(self) -> dict[str, object]:

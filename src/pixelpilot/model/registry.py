@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
 from pixelpilot.model.base import Policy
-from pixelpilot.registry import Registry, config_error
+from pixelpilot.registry import Registry, validate_options
 
 POLICIES: Registry[Any] = Registry("model")
 POLICIES.register(
@@ -44,11 +42,7 @@ def create_policy(spec: str, options: Mapping[str, Any] | None = None) -> Policy
     """
     name, _, argument = spec.partition(":")
     cls = POLICIES.load(name)
-    config_cls: type[BaseModel] = cls.Config
-    try:
-        config = config_cls.model_validate(dict(options or {}))
-    except ValidationError as exc:
-        raise config_error(f"'{name}' model", exc) from None
+    config = validate_options(cls.Config, options, f"'{name}' model")
     policy: Policy = cls.from_spec(argument, config)
     policy.spec = spec
     return policy
