@@ -1,22 +1,26 @@
 """OCRPolicy (`--model ocr`): a CPU baseline that reads the screen and clicks the goal's text.
 
 RapidOCR (rapidocr-onnxruntime; its ONNX weights ship in the wheel, so it runs offline) finds
-the text lines on the screenshot. `ocr_text.parse_goal` reads what to click or type, and
-`ocr_text.rank` scores every line against it (exact, then case-insensitive, then fuzzy above
-`threshold`, then partial). Each step is one of:
+the text lines on the screenshot. `ocr_plan.parse_plan` reads the goal's targets in order
+("Select A and B, then click Submit" is three clicks), `ocr_text.parse_goal` what each one
+names, and `ocr_text.rank` scores every line against it (exact, then case-insensitive, then
+fuzzy above `threshold`, then partial). Lines of a paragraph that restates the goal itself (an
+instruction shown on screen) are clicked only when nothing else matches. Each step is one of:
 
-- click the centre of the best line whose text was not clicked yet;
+- click the best line whose text was not clicked yet for this target: at the target's words
+  when they are only part of the line, else at the line's centre;
 - after a click on a typing goal's field (its label or placeholder focuses it): type the text,
   then Enter when the goal was a search, then terminate(success);
-- after a click for a click goal: the screen changed -> terminate(success); it did not -> that
-  line was not it: try the next one;
-- nothing (left) matches: scroll down to look further, up to `max_scrolls` times, while
-  scrolling still changes the screen; then terminate(failure).
+- after a click for a click goal: the screen changed -> on to the next target, or
+  terminate(success) after the last; it did not -> that line was not it: try the next one;
+- nothing (left) matches: scroll down to look further, up to `max_scrolls` times per target,
+  while scrolling still changes the screen; then the instruction's own copy of the target if
+  it has one, else terminate(failure).
 
 Its progress is read back from History: each Prediction's raw text is a JSON object
-{"ocr": step kind, ...} and the policy asks for one earlier screenshot (`image_history = 1`)
-to tell whether its last action changed the screen. The engine is built once per policy, on
-first use.
+{"ocr": step kind, "step": index of the target in the plan, ...} and the policy asks for one
+earlier screenshot (`image_history = 1`) to tell whether its last action changed the screen.
+The engine is built once per policy, on first use.
 
 API: OCRPolicy(config), .from_spec("", config), .predict(observation, history) -> Prediction
 """
@@ -37,7 +41,8 @@ from pixelpilot._extras import require
 from pixelpilot.actions import Action, Box, Click, Key, Observation, Scroll, Terminate, Type
 from pixelpilot.errors import ConfigError, PolicyError
 from pixelpilot.model.base import History, HistoryEntry, PolicyBase, Prediction
-from pixelpilot.model.ocr_text import Intent, Match, TextBox, parse_goal, rank, text_key
+from pixelpilot.model.ocr_plan import parse_plan
+from pixelpilot.model.ocr_text import Intent, Match, TextBox, rank, restating, text_key
 
 
 class OCRConfig(BaseModel):
@@ -68,6 +73,7 @@ class _Progress:
     tried: frozenset[str]  # text_key of every text clicked already
     scrolls: int
     changed: bool | None  # did the last step change the screen (None: no earlier screenshot)
+    step: int  # index in the goal's plan of the target being looked for
 
 
 def _record(kind: str, **fields: Any) -> str:
@@ -155,15 +161,21 @@ class OCRPolicy(PolicyBase):
 
     def predict(self, observation: Observation, history: History) -> Prediction:
         started = time.perf_counter()
-        intent = parse_goal(history.goal)
+        plan = parse_plan(history.goal)
         progress = self._progress(observation, history)
-        last = progress.last
+        last, step = progress.last, progress.step
+        intent = plan[min(step, len(plan) - 1)]
         if last is not None and last["ocr"] == "click":
             # A typing goal types after clicking the field even when focusing it drew nothing.
             if intent.kind == "type" and intent.text:
                 return self._done(Type(text=intent.text), _record("type"), started)
             if progress.changed is not False:
-                return self._done(Terminate(status="success"), "the screen changed", started)
+                if step + 1 >= len(plan):
+                    return self._done(Terminate(status="success"), "the screen changed", started)
+                # That target is done: look for the next one on the new screen.
+                step += 1
+                intent = plan[step]
+                progress = _Progress(last, frozenset(), 0, progress.changed, step)
         if last is not None and last["ocr"] == "type":
             if intent.submit:
                 return self._done(Key(keys=("enter",)), _record("submit"), started)
@@ -174,18 +186,24 @@ class OCRPolicy(PolicyBase):
         boxes = self.read_screen(observation.screenshot)
         read = time.perf_counter()
         matches = rank(boxes, intent, threshold=self.config.threshold)
+        restates = dict(zip(boxes, restating(boxes, history.goal, intent.targets[0]), strict=True))
         # A text whose click changed nothing is skipped everywhere (a heading and its copy
         # in the page title, or the same text after a scroll).
         fresh = [m for m in matches if text_key(m.box.text) not in progress.tried]
+        own = [m for m in fresh if not restates[m.box]]
         timings = {"ocr": read - started}
-        if fresh:
-            return self._click(fresh[0], intent, timings)
+        if own:
+            return self._click(own[0], intent, step, timings)
         scrolled_nowhere = (
             last is not None and last["ocr"] == "scroll" and progress.changed is False
         )
         if progress.scrolls >= self.config.max_scrolls or scrolled_nowhere:
+            if fresh:
+                # Only the on-screen copy of the instruction matches: the last resort.
+                return self._click(fresh[0], intent, step, timings)
             reason = _record(
                 "give_up",
+                step=step,
                 targets=list(intent.targets),
                 seen=[b.text for b in boxes][:40],
             )
@@ -197,10 +215,12 @@ class OCRPolicy(PolicyBase):
             direction="down",
             amount=max(1, round(size.height * self.config.scroll_fraction)),
         )
-        return Prediction(action=scroll, raw_text=_record("scroll"), timings=timings)
+        return Prediction(action=scroll, raw_text=_record("scroll", step=step), timings=timings)
 
-    def _click(self, match: Match, intent: Intent, timings: dict[str, float]) -> Prediction:
-        cx, cy = match.box.box.center
+    def _click(
+        self, match: Match, intent: Intent, step: int, timings: dict[str, float]
+    ) -> Prediction:
+        cx, cy = match.point()
         action: Action = Click(x=int(cx), y=int(cy))
         raw = _record(
             "click",
@@ -209,6 +229,7 @@ class OCRPolicy(PolicyBase):
             score=round(match.score, 3),
             at=[int(cx), int(cy)],
             intent=intent.kind,
+            step=step,
         )
         return Prediction(action=action, raw_text=raw, timings=timings)
 
@@ -220,17 +241,22 @@ class OCRPolicy(PolicyBase):
 
     def _progress(self, observation: Observation, history: History) -> _Progress:
         records = [(_read(e), e) for e in history.steps]
-        tried = frozenset(text_key(r["text"]) for r, _ in records if r and r["ocr"] == "click")
-        scrolls = sum(1 for r, _ in records if r and r["ocr"] == "scroll")
+        ours = [r for r, _ in records if r is not None]
+        step = int(ours[-1].get("step", 0)) if ours else 0
+        # Only what was done for the current target counts: a text clicked for an earlier
+        # target may be this one's too ("Submit" after "Save" in a list of forms).
+        current = [r for r in ours if int(r.get("step", 0)) == step]
+        tried = frozenset(text_key(r["text"]) for r in current if r["ocr"] == "click")
+        scrolls = sum(1 for r in current if r["ocr"] == "scroll")
         if not records or records[-1][0] is None:
-            return _Progress(None, tried, scrolls, None)
+            return _Progress(None, tried, scrolls, None, step)
         last, entry = records[-1]
         changed = None
         if entry.screenshot is not None:
             changed = _changed(
                 entry.screenshot, observation.screenshot, self.config.change_fraction
             )
-        return _Progress(last, tried, scrolls, changed)
+        return _Progress(last, tried, scrolls, changed, step)
 
     def describe(self) -> dict[str, object]:
         return {"backend": "ocr", "engine": "rapidocr-onnxruntime", **self.config.model_dump()}

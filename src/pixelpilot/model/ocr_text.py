@@ -6,6 +6,8 @@ of common controls, never a benchmark, task or page.
 API:
     parse_goal(goal) -> Intent         what to click, or what to type where
     rank(boxes, intent, *, threshold) -> list[Match]   best first, scores >= MIN_SCORE
+    restating(boxes, goal, target) -> list[bool]       lines of an on-screen copy of the goal
+    locate(target, text) -> (span, same_case)          where a target lies inside a line
     normalize(text) -> str             casefolded words joined by single spaces
     text_key(text) -> str              normalize() without spaces: one text however OCR spaced it
     TextBox(text, box, confidence), Match(box, score, target)
@@ -25,8 +27,9 @@ normalising case, punctuation and spacing; the difflib ratio when it reaches `th
 box text; else 0.9 * ratio * len(g) / len(target) for the best run of words g of the target whose
 ratio against the box text reaches `threshold` (a partial match: "Margaret Hamilton" inside
 "contact details of Margaret Hamilton"). Lower-priority targets are weighted down by 5% per
-rank (the verb alone by 50%), a box containing the goal's verb gets +0.1, and a box scoring
-under MIN_SCORE (0.25) is no match. Every comparison is also made with spaces removed.
+rank (the verb alone by 50%), a box containing the goal's verb gets +0.1, a partial match
+written in the goal's own case gets +0.02, and a box scoring under MIN_SCORE (0.25) is no
+match. Every comparison is also made with spaces removed.
 """
 
 from __future__ import annotations
@@ -159,9 +162,23 @@ class TextBox:
 
 @dataclass(frozen=True)
 class Match:
+    """A box matching a target; `span` is where the target lies along the box's width, as
+    fractions (0.0-1.0) of its text, when the target is only part of the text."""
+
     box: TextBox
     score: float
     target: str
+    span: tuple[float, float] | None = None
+
+    def point(self) -> tuple[float, float]:
+        """Where to click: the target's part of the line (a word inside a sentence), else the
+        box's centre. Characters are taken as equally wide: a proportional font's error is a
+        fraction of a word."""
+        cx, cy = self.box.box.center
+        if self.span is None:
+            return cx, cy
+        box = self.box.box
+        return box.x1 + box.width * (self.span[0] + self.span[1]) / 2, cy
 
 
 def normalize(text: str) -> str:
@@ -296,5 +313,63 @@ def rank(boxes: list[TextBox], intent: Intent, *, threshold: float) -> list[Matc
         if best.score > 0 and intent.verb and _contains(normalize(box.text), intent.verb):
             best = Match(box, best.score + 0.1, best.target)
         if best.score >= MIN_SCORE:
-            matches.append(best)
+            span, exact_case = locate(best.target, box.text)
+            # The goal's own capitalisation singles out "Eget" from "eget" in running text.
+            bonus = 0.02 if exact_case and best.score < 0.97 else 0.0
+            matches.append(Match(box, best.score + bonus, best.target, span))
     return sorted(matches, key=lambda m: (-m.score, m.box.box.y1, m.box.box.x1))
+
+
+def locate(target: str, text: str) -> tuple[tuple[float, float] | None, bool]:
+    """Where `target`'s words lie in `text`, as fractions of the text's length, and whether
+    they are written in the same case; (None, False) when the target is not a proper part of
+    the text (absent, or the whole text)."""
+    words = re.findall(r"\w+", target)
+    if not words or normalize(target) == normalize(text):
+        return None, False
+    pattern = r"(?<!\w)" + r"\W*".join(re.escape(w) for w in words) + r"(?!\w)"
+    found = re.search(pattern, text)
+    exact_case = found is not None
+    if found is None:
+        found = re.search(pattern, text, re.IGNORECASE)
+    if found is None:
+        return None, False
+    return (found.start() / len(text), found.end() / len(text)), exact_case
+
+
+def restating(boxes: list[TextBox], goal: str, target: str) -> list[bool]:
+    """For each box, whether it belongs to a paragraph that restates the goal itself.
+
+    Apps and tests often show the instruction on screen; its copy of the target word is not
+    the control to click. A paragraph (lines stacked tightly, left edges aligned) restates the
+    goal when it holds at least two, and at least 60%, of the goal's words that are neither
+    stopwords nor part of `target`. "I accept the terms" does not restate "Accept the terms"
+    (the target covers the goal), but "Select A and click Submit." restates that goal for A.
+    """
+    target_words = set(normalize(target).split())
+    others = {w for w in normalize(goal).split() if w not in _STOPWORDS | target_words}
+    if len(others) < 2:
+        return [False] * len(boxes)
+    paragraph = list(range(len(boxes)))  # union-find parents: a paragraph per root
+
+    def root(i: int) -> int:
+        while paragraph[i] != i:
+            i = paragraph[i]
+        return i
+
+    for i, upper in enumerate(boxes):
+        for j, lower in enumerate(boxes):
+            a, b = upper.box, lower.box
+            gap = b.y1 - a.y2
+            if i != j and -0.5 * a.height < gap < 0.6 * a.height and abs(b.x1 - a.x1) < a.height:
+                paragraph[root(j)] = root(i)
+    texts: dict[int, list[str]] = {}
+    for i, box in enumerate(boxes):
+        texts.setdefault(root(i), []).append(normalize(box.text))
+    restates = {}
+    for key, lines in texts.items():
+        joined = " ".join(lines)
+        words, compact = set(joined.split()), _compact(joined)
+        present = sum(1 for w in others if w in words or (len(w) > 3 and w in compact))
+        restates[key] = present >= 2 and present >= 0.6 * len(others)
+    return [restates[root(i)] for i in range(len(boxes))]
