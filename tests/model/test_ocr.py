@@ -204,6 +204,10 @@ def test_match_levels() -> None:
     assert match_score("sign in", "SIGN IN!", threshold=0.8) == 0.97
     assert match_score("I accept the terms", "Iaccepttheterms", threshold=0.8) == 0.97
     assert 0.8 <= match_score("Margaret Hamilton", "Margaret Hamiltan", threshold=0.8) < 0.97
+    # Glyphs OCR confuses in short codes.
+    assert match_score("CLyI", "CLyl", threshold=0.8) == 0.95
+    assert match_score("b2O", "b20", threshold=0.8) == 0.95
+    assert match_score("b2O", "b2Q", threshold=0.8) == 0.0
     assert match_score("Save", "Save profile", threshold=0.8) > 0.5
     assert match_score("Settings", "Sign in", threshold=0.8) == 0.0
     # Whole words only, unless OCR dropped every space.

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pixelpilot.actions import Box, Click, Observation, Scroll, Terminate
+from pixelpilot.actions import Box, Click, Observation, Terminate
 from pixelpilot.model import History, HistoryEntry, Prediction
 from pixelpilot.model.ocr import OCRConfig, OCRPolicy
 from pixelpilot.model.ocr_plan import parse_plan
@@ -146,16 +146,8 @@ def test_clicks_the_word_inside_a_sentence(policy: OCRPolicy) -> None:
 def test_the_instruction_is_the_last_resort(policy: OCRPolicy) -> None:
     goal = 'Close the dialog box by clicking the "x".'
     image, boxes = draw_screen({goal: (20, 20)}, size=(640, 120))
-    scrolling = OCRPolicy(OCRConfig(max_scrolls=1))
-    try:
-        first = scrolling.predict(
-            Observation(screenshot=image, platform="browser"), History(goal=goal)
-        )
-        assert isinstance(first.action, Scroll), first
-        steps = (_step(first, image),)
-        second = scrolling.predict(
-            Observation(screenshot=image, platform="browser"), History(goal=goal, steps=steps)
-        )
-    finally:
-        scrolling.close()
-    _assert_in(second, boxes[goal])
+    prediction = policy.predict(
+        Observation(screenshot=image, platform="browser"), History(goal=goal)
+    )
+    # Nothing but the instruction's own copy of "x" matches: better that than nothing.
+    _assert_in(prediction, boxes[goal].scaled(1.2))

@@ -14,8 +14,7 @@ instruction shown on screen) are clicked only when nothing else matches. Each st
 - after a click for a click goal: the screen changed -> on to the next target, or
   terminate(success) after the last; it did not -> that line was not it: try the next one;
 - nothing (left) matches: scroll down to look further, up to `max_scrolls` times per target,
-  while scrolling still changes the screen; then the instruction's own copy of the target if
-  it has one, else terminate(failure).
+  while scrolling still changes the screen; then terminate(failure).
 
 Its progress is read back from History: each Prediction's raw text is a JSON object
 {"ocr": step kind, "step": index of the target in the plan, ...} and the policy asks for one
@@ -186,21 +185,20 @@ class OCRPolicy(PolicyBase):
         boxes = self.read_screen(observation.screenshot)
         read = time.perf_counter()
         matches = rank(boxes, intent, threshold=self.config.threshold)
-        restates = dict(zip(boxes, restating(boxes, history.goal, intent.targets[0]), strict=True))
+        primary = intent.targets[0] if intent.targets else ""
+        restates = dict(zip(boxes, restating(boxes, history.goal, primary), strict=True))
         # A text whose click changed nothing is skipped everywhere (a heading and its copy
         # in the page title, or the same text after a scroll).
         fresh = [m for m in matches if text_key(m.box.text) not in progress.tried]
         own = [m for m in fresh if not restates[m.box]]
         timings = {"ocr": read - started}
-        if own:
-            return self._click(own[0], intent, step, timings)
+        if own or fresh:
+            # The on-screen copy of the instruction only when nothing else matches.
+            return self._click((own or fresh)[0], intent, step, timings)
         scrolled_nowhere = (
             last is not None and last["ocr"] == "scroll" and progress.changed is False
         )
         if progress.scrolls >= self.config.max_scrolls or scrolled_nowhere:
-            if fresh:
-                # Only the on-screen copy of the instruction matches: the last resort.
-                return self._click(fresh[0], intent, step, timings)
             reason = _record(
                 "give_up",
                 step=step,

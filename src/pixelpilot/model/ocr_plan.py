@@ -104,8 +104,9 @@ def parse_plan(goal: str) -> tuple[Intent, ...]:
         if clause_verb is not None:
             verb = clause_verb
             object_text = clause[len(clause_verb) :].strip()
-            if normalize(object_text) not in _NOTHING:
-                steps.append(parse_goal(clause))
+            step = parse_goal(clause)
+            if normalize(object_text) not in _NOTHING and step.targets:
+                steps.append(step)
             continue
         if _starts_with(clause, _OTHER_VERBS) is not None:
             verb = None

@@ -115,7 +115,9 @@ _CONTROL_NOUNS = (
     "search box",
 )
 _CLAUSE_END = re.compile(
-    r"[.,;:!?()]|\s(?:and|then|without|so that|so|but|before|after|once|if|to make|in order)\s",
+    # Punctuation ends a clause only before a space: "docs.gitlab.com" and "17.2.1" stay whole.
+    r"[.,;:!?](?=\s)|[()]"
+    r"|\s(?:and|then|without|so that|so|but|before|after|once|if|to make|in order)\s",
     re.IGNORECASE,
 )
 _QUOTED = re.compile(r"“([^”]+)”|\"([^\"]+)\"|«([^»]+)»|(?<![\w])'([^']+)'(?![\w])|`([^`]+)`")
@@ -128,6 +130,9 @@ _TYPE_PATTERNS = (
     re.compile(r"\bfill\s+(?:in|out)?\s*(?P<field>.+?)\s+with\s+(?P<text>.+)", re.IGNORECASE),
     re.compile(r"\bsearch\s+for\s+(?P<text>.+)", re.IGNORECASE),
 )
+# Glyphs OCR reads for one another in short codes and names ("CLyI" as "CLyl", "b2O" as
+# "b20"), after casefolding: equal once folded is nearly exact.
+_CONFUSABLE = str.maketrans({"0": "o", "i": "l", "1": "l"})
 MIN_SCORE = 0.25  # below it a box is not a match at all
 _STOPWORDS = frozenset(_ARTICLES) | {"of", "to", "in", "for", "and", "with", "at", "by", "is"}
 
@@ -175,9 +180,10 @@ class Match:
         box's centre. Characters are taken as equally wide: a proportional font's error is a
         fraction of a word."""
         cx, cy = self.box.box.center
-        if self.span is None:
-            return cx, cy
         box = self.box.box
+        # In a short box (a truncated label) the OCR box's slack outweighs the word's offset.
+        if self.span is None or box.width < 4 * box.height:
+            return cx, cy
         return box.x1 + box.width * (self.span[0] + self.span[1]) / 2, cy
 
 
@@ -263,6 +269,8 @@ def match_score(target: str, text: str, *, threshold: float) -> float:
         return 0.0
     if _compact(norm_target) == _compact(norm_text):
         return 0.97
+    if _compact(norm_target).translate(_CONFUSABLE) == _compact(norm_text).translate(_CONFUSABLE):
+        return 0.95
     ratio = _similarity(norm_target, norm_text)
     if ratio >= threshold:
         return min(ratio, 0.96)
@@ -347,7 +355,10 @@ def restating(boxes: list[TextBox], goal: str, target: str) -> list[bool]:
     (the target covers the goal), but "Select A and click Submit." restates that goal for A.
     """
     target_words = set(normalize(target).split())
-    others = {w for w in normalize(goal).split() if w not in _STOPWORDS | target_words}
+    # Words of three letters or more: "17.2.1" or "a11y" leave digits that say nothing.
+    others = {
+        w for w in normalize(goal).split() if len(w) > 2 and w not in _STOPWORDS | target_words
+    }
     if len(others) < 2:
         return [False] * len(boxes)
     paragraph = list(range(len(boxes)))  # union-find parents: a paragraph per root
