@@ -42,25 +42,22 @@ def add_env_arguments(parser: argparse.ArgumentParser, *, required: bool = True)
     )
     group.add_argument("--viewport", metavar="WxH", help="browser: viewport in CSS pixels")
     group.add_argument("--device", metavar="HOST:PORT", help="android: the ADB device to use")
-    group.add_argument(
-        "--env-opt",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any other option of the environment's config (repeatable)",
-    )
+    add_pairs_argument(group, "--env-opt", "any other option of the environment's config")
 
 
 def add_model_arguments(parser: argparse.ArgumentParser, *, required: bool = True) -> None:
     parser.add_argument(
         "--model", required=required, metavar="SPEC", help="policy: see `pixelpilot ls models`"
     )
+    add_pairs_argument(parser, "--model-opt", "an option of the model backend's config")
+
+
+def add_pairs_argument(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, flag: str, help: str
+) -> None:
+    """A repeatable KEY=VALUE flag, read back with `parse_pairs`."""
     parser.add_argument(
-        "--model-opt",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="an option of the model backend's config (repeatable)",
+        flag, action="append", default=[], metavar="KEY=VALUE", help=f"{help} (repeatable)"
     )
 
 

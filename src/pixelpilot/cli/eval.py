@@ -12,7 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pixelpilot.cli.common import add_model_arguments, load_config, model_options, parse_pairs
+from pixelpilot.cli.common import (
+    add_model_arguments,
+    add_pairs_argument,
+    load_config,
+    model_options,
+    parse_pairs,
+    section,
+)
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals import BENCHMARKS, EvalResult, create_benchmark, evaluate, rescore
 from pixelpilot.evals.runner import merge_policy_options
@@ -79,13 +86,7 @@ def register(subparsers: Any) -> None:
     group.add_argument(
         "--time-limit-ms", type=int, metavar="MS", help="miniwob: core.EPISODE_MAX_TIME"
     )
-    group.add_argument(
-        "--bench-opt",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any other option of the benchmark (repeatable)",
-    )
+    add_pairs_argument(group, "--bench-opt", "any other option of the benchmark")
     parser.set_defaults(handler=handle)
 
 
@@ -97,10 +98,7 @@ def bench_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str,
     """
     cls = BENCHMARKS.load(args.benchmark)
     fields = cls.Options.model_fields
-    table = config.get("bench", {}).get(args.benchmark, {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"config: [bench.{args.benchmark}] must be a table")
-    options = dict(table)
+    options = section(config, "bench", args.benchmark)
     for dest, option in BENCH_FLAGS.items():
         value = getattr(args, dest, None)
         if value is None:
