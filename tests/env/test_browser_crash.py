@@ -72,6 +72,51 @@ def test_a_stuck_page_is_stopped_by_the_watchdog(env: BrowserEnv) -> None:
     env.reset(task=get_task("sign-in"))
 
 
+def refuse_captures(env: BrowserEnv, times: int) -> list[int]:
+    """Make the page's next `times` screenshots fail as Chromium does mid-navigation."""
+    from playwright.sync_api import Error
+
+    target = page(env)
+    real = target.screenshot
+    calls: list[int] = []
+
+    def flaky(**kwargs: object) -> bytes:
+        calls.append(1)
+        if len(calls) <= times:
+            raise Error("Protocol error (Page.captureScreenshot): Unable to capture screenshot")
+        return real(**kwargs)  # type: ignore[no-any-return]
+
+    target.screenshot = flaky
+    return calls
+
+
+def test_a_refused_capture_is_tried_again(env: BrowserEnv) -> None:
+    env.reset(task=get_task("sign-in"))
+    before = env.capture_retries
+    calls = refuse_captures(env, times=2)
+    obs = env.observe()
+    assert obs.screenshot.size == (env.viewport.width, env.viewport.height)
+    assert len(calls) == 3 and env.capture_retries == before + 2
+
+
+def test_a_capture_refused_every_time_is_an_env_error(env: BrowserEnv) -> None:
+    env.reset(task=get_task("sign-in"))
+    calls = refuse_captures(env, times=100)
+    with pytest.raises(EnvError, match="Unable to capture screenshot"):
+        env.observe()
+    assert len(calls) == 3  # CAPTURE_ATTEMPTS, then the error ends the episode
+
+
+def test_a_crashed_page_is_not_captured_again(env: BrowserEnv) -> None:
+    env.reset(task=get_task("sign-in"))
+    before = env.capture_retries
+    crash_page(env)
+    with pytest.raises(EnvError, match="the page crashed"):
+        env.observe()
+    assert env.capture_retries == before
+    env.reset(task=get_task("sign-in"))
+
+
 def test_the_loop_ends_with_env_error_on_a_crash(env: BrowserEnv) -> None:
     env.reset(task=get_task("sign-in"))
 

@@ -19,6 +19,8 @@ and the watchdog in `browser_launch.py`, the key table in `browser_keys.py`.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import json
 import time
@@ -58,6 +60,11 @@ from pixelpilot.env.sandbox import SandboxServer, is_sandbox_url
 from pixelpilot.errors import ActionError, EnvError, UnsupportedActionError
 
 __all__ = ["CALIBRATION_PAGE", "BrowserConfig", "BrowserEnv", "url_origin"]
+
+CAPTURE_ATTEMPTS = 3
+"""Captures tried before a failed screenshot ends the episode (see `BrowserEnv._screenshot`)."""
+CAPTURE_RETRY_PAUSE = 0.1
+"""Seconds before the first retry of a failed capture; the n-th retry waits n times this."""
 
 CALIBRATION_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>pixelpilot calibration</title>
@@ -117,6 +124,8 @@ class BrowserEnv(EnvironmentBase):
         self.start_url = ""
         self.allowed: frozenset[str] = frozenset()
         self.relaunches = 0
+        self.capture_retries = 0
+        """Captures that failed and were tried again (see `_screenshot`), over this env's life."""
 
     # -- episode -------------------------------------------------------------------------------
 
@@ -278,13 +287,28 @@ class BrowserEnv(EnvironmentBase):
         self._open_start_page()
 
     def _screenshot(self, *, scale: str) -> bytes:
+        """One capture. Chromium refuses a capture now and then while a page is being replaced
+        (a link or a form submit mid-navigation: "Unable to capture screenshot"); while the
+        browser and the page are still alive such a failure is retried, at most
+        `CAPTURE_ATTEMPTS` times in all, after waiting for the page to load. A crash, a lost
+        browser or a stuck page is never retried.
+        """
         session = self._session()
-        page = session.page
         timeout = self.config.call_timeout
-        png: bytes = session.call(
-            "take a screenshot", lambda: page.screenshot(scale=scale, timeout=timeout * 1000)
-        )
-        return png
+        for attempt in range(1, CAPTURE_ATTEMPTS + 1):
+            page = session.page
+            capture = functools.partial(page.screenshot, scale=scale, timeout=timeout * 1000)
+            try:
+                png: bytes = session.call("take a screenshot", capture)
+                return png
+            except EnvError:
+                if attempt == CAPTURE_ATTEMPTS or not session.alive:
+                    raise
+            self.capture_retries += 1
+            time.sleep(CAPTURE_RETRY_PAUSE * attempt)
+            with contextlib.suppress(EnvError):
+                session.call("wait for the page to load", page.wait_for_load_state)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _settle(self) -> float:
         # CSS-scale captures show any change and cost a fraction of device ones at scale 2.
