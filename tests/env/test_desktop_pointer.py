@@ -174,7 +174,8 @@ def test_small_scroll_is_still_one_notch(env: DesktopEnv, probe: Probe) -> None:
 
 def test_settling_waits_for_the_screen_to_stop_changing(env: DesktopEnv, probe: Probe) -> None:
     quiet = env.execute(Click(x=640, y=100))
-    assert 0 < quiet.settle_seconds < 0.5
+    # well under the 2 s timeout, with room for a loaded machine
+    assert 0 < quiet.settle_seconds < 1.0
     time.sleep(0.5)
     probe.request("animate 700")  # the next press starts 700 ms of colour changes
     busy = env.execute(Click(x=640, y=140))
