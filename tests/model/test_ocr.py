@@ -7,16 +7,16 @@ words ("Iaccepttheterms"), which the matcher must survive, as it must on real pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pixelpilot.actions import Box, Click, Key, Observation, Scroll, Terminate, Type
+from pixelpilot.actions import Box, Click, Key, Scroll, Terminate, Type
 from pixelpilot.errors import ConfigError
 from pixelpilot.model import History, HistoryEntry, create_policy
 from pixelpilot.model.ocr import OCRConfig, OCRPolicy
 from pixelpilot.model.ocr_text import Intent, TextBox, match_score, parse_goal, rank
+from tests.model.ocr_support import observe
+from tests.model.ocr_support import policy_fixture as policy_fixture_for
 
 LABELS = {
     "Sign in": (40, 40),
@@ -44,21 +44,12 @@ def draw_screen(
     return image, boxes
 
 
-@pytest.fixture(scope="module")
-def policy() -> Iterator[OCRPolicy]:
-    created = create_policy("ocr", {"max_scrolls": 1})
-    assert isinstance(created, OCRPolicy)
-    yield created
-    created.close()
+policy_fixture = policy_fixture_for(max_scrolls=1)
 
 
 @pytest.fixture(scope="module")
 def screen() -> tuple[Image.Image, dict[str, Box]]:
     return draw_screen(LABELS)
-
-
-def _observe(image: Image.Image) -> Observation:
-    return Observation(screenshot=image, platform="browser")
 
 
 def _inside(action: object, box: Box) -> bool:
@@ -92,20 +83,20 @@ def test_clicks_land_in_the_right_box(
     policy: OCRPolicy, screen: tuple[Image.Image, dict[str, Box]], goal: str, label: str
 ) -> None:
     image, boxes = screen
-    prediction = policy.predict(_observe(image), History(goal=goal))
+    prediction = policy.predict(observe(image), History(goal=goal))
     assert _inside(prediction.action, boxes[label]), (goal, prediction)
 
 
 def test_typing_flow(policy: OCRPolicy, screen: tuple[Image.Image, dict[str, Box]]) -> None:
     image, boxes = screen
     goal = "Type “ada@example.org” into the Email address field"
-    first = policy.predict(_observe(image), History(goal=goal))
+    first = policy.predict(observe(image), History(goal=goal))
     assert _inside(first.action, boxes["Email address"])
     steps = (HistoryEntry(action=first.action, raw_text=first.raw_text, screenshot=image),)
-    second = policy.predict(_observe(image), History(goal=goal, steps=steps))
+    second = policy.predict(observe(image), History(goal=goal, steps=steps))
     assert second.action == Type(text="ada@example.org")
     steps += (HistoryEntry(action=second.action, raw_text=second.raw_text, screenshot=image),)
-    third = policy.predict(_observe(image), History(goal=goal, steps=steps))
+    third = policy.predict(observe(image), History(goal=goal, steps=steps))
     assert third.action == Terminate(status="success")
 
 
@@ -115,13 +106,13 @@ def test_search_flow_presses_enter_without_ocr() -> None:
     image = Image.new("RGB", (200, 100), "white")
     goal = "Search for Grace Hopper"
     click = HistoryEntry(action=Click(x=5, y=5), raw_text='{"ocr": "click", "text": "Search"}')
-    typed = policy.predict(_observe(image), History(goal=goal, steps=(click,)))
+    typed = policy.predict(observe(image), History(goal=goal, steps=(click,)))
     assert typed.action == Type(text="Grace Hopper")
     entry = HistoryEntry(action=typed.action, raw_text=typed.raw_text)
-    submit = policy.predict(_observe(image), History(goal=goal, steps=(click, entry)))
+    submit = policy.predict(observe(image), History(goal=goal, steps=(click, entry)))
     assert submit.action == Key(keys=("enter",))
     done = HistoryEntry(action=submit.action, raw_text=submit.raw_text)
-    final = policy.predict(_observe(image), History(goal=goal, steps=(click, entry, done)))
+    final = policy.predict(observe(image), History(goal=goal, steps=(click, entry, done)))
     assert final.action == Terminate(status="success")
     assert policy._engine is None
 
@@ -137,7 +128,7 @@ def test_a_click_that_changed_nothing_tries_the_next_match(
         raw_text='{"ocr": "click", "text": "I accept the terms", "at": [90, 170]}',
         screenshot=image,
     )
-    prediction = policy.predict(_observe(image), History(goal=goal, steps=(clicked,)))
+    prediction = policy.predict(observe(image), History(goal=goal, steps=(clicked,)))
     # Nothing else on the screen matches: it scrolls to look further.
     assert isinstance(prediction.action, Scroll) and prediction.action.direction == "down"
 
@@ -148,7 +139,7 @@ def test_a_click_that_changed_the_screen_ends_a_click_goal() -> None:
     clicked = HistoryEntry(
         action=Click(x=5, y=5), raw_text='{"ocr": "click", "text": "Close"}', screenshot=before
     )
-    prediction = OCRPolicy().predict(_observe(after), History(goal="Close it", steps=(clicked,)))
+    prediction = OCRPolicy().predict(observe(after), History(goal="Close it", steps=(clicked,)))
     assert prediction.action == Terminate(status="success")
 
 
@@ -157,11 +148,11 @@ def test_no_match_scrolls_then_terminates_with_failure(
 ) -> None:
     image, _ = screen
     goal = "Click the Download invoice button"
-    first = policy.predict(_observe(image), History(goal=goal))
+    first = policy.predict(observe(image), History(goal=goal))
     assert isinstance(first.action, Scroll)
     # The scroll changed nothing (the end of the page): give up.
     steps = (HistoryEntry(action=first.action, raw_text=first.raw_text, screenshot=image),)
-    second = policy.predict(_observe(image), History(goal=goal, steps=steps))
+    second = policy.predict(observe(image), History(goal=goal, steps=steps))
     assert second.action == Terminate(status="failure")
     assert "Download invoice" in second.raw_text
 
@@ -169,7 +160,7 @@ def test_no_match_scrolls_then_terminates_with_failure(
 def test_no_scrolls_allowed_terminates_at_once() -> None:
     image, _ = draw_screen({"Nothing to see": (20, 20)}, size=(320, 80))
     policy = OCRPolicy(OCRConfig(max_scrolls=0))
-    prediction = policy.predict(_observe(image), History(goal="Click Settings"))
+    prediction = policy.predict(observe(image), History(goal="Click Settings"))
     assert prediction.action == Terminate(status="failure")
 
 

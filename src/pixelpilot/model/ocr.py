@@ -13,6 +13,9 @@ instruction shown on screen) are clicked only when nothing else matches. Each st
   then Enter when the goal was a search, then terminate(success);
 - after a click for a click goal: the screen changed -> on to the next target, or
   terminate(success) after the last; it did not -> that line was not it: try the next one;
+- a goal naming a cross ('click the "x"', "×") or asking to close or dismiss something that no
+  text matches: a drawn close icon found by `ocr_icons.find_crosses` is a candidate too (OCR
+  does not read icons), scored just under an exact text match;
 - nothing (left) matches: scroll down to look further, up to `max_scrolls` times per target,
   while scrolling still changes the screen; then terminate(failure).
 
@@ -40,8 +43,16 @@ from pixelpilot._extras import require
 from pixelpilot.actions import Action, Box, Click, Key, Observation, Scroll, Terminate, Type
 from pixelpilot.errors import ConfigError, PolicyError
 from pixelpilot.model.base import History, HistoryEntry, PolicyBase, Prediction
+from pixelpilot.model.ocr_icons import find_crosses
 from pixelpilot.model.ocr_plan import parse_plan
 from pixelpilot.model.ocr_text import Intent, Match, TextBox, rank, restating, text_key
+
+CROSS_NAMES = frozenset({"x", "×", "✕", "✖", "✗", "╳", "⨯", "❌"})
+"""Targets that name a close icon: a goal naming one makes drawn crosses candidates."""
+CLOSING_VERBS = frozenset({"close", "dismiss"})
+"""Verbs after which a drawn cross is clicked when no text matches the goal."""
+CROSS_WEIGHT = 0.96
+"""A cross icon's match score per unit of its shape score: under an exact text match."""
 
 
 class OCRConfig(BaseModel):
@@ -191,6 +202,7 @@ class OCRPolicy(PolicyBase):
         # in the page title, or the same text after a scroll).
         fresh = [m for m in matches if text_key(m.box.text) not in progress.tried]
         own = [m for m in fresh if not restates[m.box]]
+        own = self._with_crosses(observation, boxes, intent, own, progress.tried)
         timings = {"ocr": read - started}
         if own or fresh:
             # The on-screen copy of the instruction only when nothing else matches.
@@ -214,6 +226,37 @@ class OCRPolicy(PolicyBase):
             amount=max(1, round(size.height * self.config.scroll_fraction)),
         )
         return Prediction(action=scroll, raw_text=_record("scroll", step=step), timings=timings)
+
+    def _with_crosses(
+        self,
+        observation: Observation,
+        boxes: list[TextBox],
+        intent: Intent,
+        own: list[Match],
+        tried: frozenset[str],
+    ) -> list[Match]:
+        """`own` with the close icons (drawn crosses) added when the goal names a cross, or
+        when it asks to close or dismiss something and no text matched."""
+        if intent.kind != "click":
+            return own
+        target = next((t for t in intent.targets if t.strip().casefold() in CROSS_NAMES), None)
+        closing = intent.verb is not None and intent.verb.casefold() in CLOSING_VERBS
+        if target is None and not (closing and not own):
+            return own
+        # OCR reads some crosses as the letter x: such a line is not a letter to skip but
+        # the icon itself, already a candidate when it matched (or skipped when clicked).
+        crosses_read = [b for b in boxes if b.text.strip().casefold() in CROSS_NAMES]
+        letters = [b.box for b in boxes if b not in crosses_read]
+        known = [m.box.box for m in own]
+        known += [b.box for b in crosses_read if text_key(b.text) in tried]
+        found = []
+        for icon in find_crosses(observation.screenshot, text_boxes=letters):
+            cx, cy = icon.box.center
+            label = f"[cross icon at {round(cx)},{round(cy)}]"
+            if text_key(label) not in tried and not any(k.contains(cx, cy) for k in known):
+                box = TextBox(label, icon.box, icon.score)
+                found.append(Match(box, CROSS_WEIGHT * icon.score, target or "×"))
+        return sorted([*own, *found], key=lambda m: -m.score)
 
     def _click(
         self, match: Match, intent: Intent, step: int, timings: dict[str, float]

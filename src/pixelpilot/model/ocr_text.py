@@ -218,10 +218,12 @@ def _clean_phrase(phrase: str) -> str:
 
 
 def _unique(items: list[str]) -> tuple[str, ...]:
+    # A target of symbols only ("×", "+") is kept as written: it has no words to normalise.
     seen: dict[str, str] = {}
     for item in items:
-        if item and normalize(item) and normalize(item) not in seen:
-            seen[normalize(item)] = item
+        key = normalize(item) or item.strip()
+        if key and key not in seen:
+            seen[key] = item.strip() if not normalize(item) else item
     return tuple(seen.values())
 
 
