@@ -15,6 +15,7 @@ from pixelpilot.model import History, HistoryEntry
 from pixelpilot.model.ocr import OCRPolicy
 from pixelpilot.model.ocr_icons import find_crosses
 from pixelpilot.model.ocr_plan import parse_plan
+from pixelpilot.model.ocr_text import TextBox
 from tests.model.ocr_support import observe
 from tests.model.ocr_support import policy_fixture as policy_fixture_for
 
@@ -158,3 +159,18 @@ def test_no_cross_is_clicked_for_an_unrelated_goal(policy: OCRPolicy) -> None:
         isinstance(prediction.action, Click)
         and icon.contains(prediction.action.x, prediction.action.y)
     ), prediction
+
+
+@pytest.mark.parametrize("read_as", ["+", "x", "*"])
+def test_a_cross_read_as_one_glyph_is_still_the_icon(
+    read_as: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # OCR sometimes reads a bold cross as "+" or "x": that line must not hide the icon as a
+    # letter would, and the click goes to the cross either way.
+    image, icon = dialog()
+    lines = [TextBox(read_as, icon.scaled(1.2), 0.9), TextBox("Vulputate", Box(130, 220, 330, 245))]
+    policy = OCRPolicy()
+    monkeypatch.setattr(policy, "read_screen", lambda _image: lines)
+    prediction = policy.predict(observe(image), History(goal='Close it by clicking the "x".'))
+    assert isinstance(prediction.action, Click), prediction
+    assert icon.contains(prediction.action.x, prediction.action.y), prediction

@@ -243,12 +243,13 @@ class OCRPolicy(PolicyBase):
         closing = intent.verb is not None and intent.verb.casefold() in CLOSING_VERBS
         if target is None and not (closing and not own):
             return own
-        # OCR reads some crosses as the letter x: such a line is not a letter to skip but
-        # the icon itself, already a candidate when it matched (or skipped when clicked).
-        crosses_read = [b for b in boxes if b.text.strip().casefold() in CROSS_NAMES]
-        letters = [b.box for b in boxes if b not in crosses_read]
+        # OCR reads some crosses as one glyph ("x", "+"): such a line is not a word whose
+        # letters to skip but the icon itself, already a candidate when it matched the goal
+        # (or skipped once clicked).
+        glyphs = [b for b in boxes if len(text_key(b.text)) < 2]
+        letters = [b.box for b in boxes if b not in glyphs]
         known = [m.box.box for m in own]
-        known += [b.box for b in crosses_read if text_key(b.text) in tried]
+        known += [b.box for b in glyphs if text_key(b.text) and text_key(b.text) in tried]
         found = []
         for icon in find_crosses(observation.screenshot, text_boxes=letters):
             cx, cy = icon.box.center
