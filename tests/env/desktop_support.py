@@ -1,4 +1,5 @@
-"""Support for the desktop tests: the probe window as a subprocess, and xdotool helpers.
+"""Support for the desktop tests: the probe window as a subprocess, the module fixtures that
+start a display, a probe and an environment on it, and xdotool helpers.
 
 `Probe` starts `desktop_probe.py` on a display and collects the JSON events it prints on a
 reader thread; tests mark a position in the event list, act, and read what arrived after it.
@@ -12,9 +13,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from pixelpilot.actions import Size
+from pixelpilot.env.desktop import DesktopConfig, DesktopEnv
+from pixelpilot.env.xvfb import VirtualDisplay
 
 PROBE_SCRIPT = Path(__file__).with_name("desktop_probe.py")
 
@@ -131,3 +138,29 @@ def pointer_position(display_name: str) -> tuple[int, int]:
     """The pointer's position in X root pixels, read with xdotool."""
     fields = dict(part.split(":") for part in xdotool(display_name, "getmouselocation").split()[:2])
     return int(fields["x"]), int(fields["y"])
+
+
+def desktop_fixtures(size: Size, **options: Any) -> tuple[Any, Any, Any]:
+    """Module-scoped fixtures `display` (a private Xvfb of `size`), `probe` (the probe window
+    on it) and `env` (a DesktopEnv on it with `options`, reset once); each closed at the end."""
+
+    @pytest.fixture(scope="module", name="display")
+    def display() -> Iterator[VirtualDisplay]:
+        virtual = VirtualDisplay.start(size)
+        yield virtual
+        virtual.stop()
+
+    @pytest.fixture(scope="module", name="probe")
+    def probe(display: VirtualDisplay) -> Iterator[Probe]:
+        window = Probe(display.name)
+        yield window
+        window.close()
+
+    @pytest.fixture(scope="module", name="env")
+    def env(display: VirtualDisplay, probe: Probe) -> Iterator[DesktopEnv]:
+        environment = DesktopEnv(DesktopConfig(display=display.name, **options))
+        environment.reset()
+        yield environment
+        environment.close()
+
+    return display, probe, env

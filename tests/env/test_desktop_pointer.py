@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -24,11 +23,11 @@ from pixelpilot.actions import (
     Type,
     Wait,
 )
-from pixelpilot.env.desktop import DesktopConfig, DesktopEnv
+from pixelpilot.env.desktop import DesktopEnv
 from pixelpilot.env.xvfb import VirtualDisplay
 from pixelpilot.errors import Interrupted, OutOfBoundsError, UnsupportedActionError
 from tests.env.desktop_probe import PATCH_BOX, PATCH_RGB, TITLE
-from tests.env.desktop_support import Probe, pointer_position, xdotool
+from tests.env.desktop_support import Probe, desktop_fixtures, pointer_position, xdotool
 
 SIZE = Size(1280, 800)
 SHIFT_MASK = 0x1
@@ -36,26 +35,7 @@ BUTTON1_MASK = 0x100
 BUTTON_MASKS = 0x1F00
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[VirtualDisplay]:
-    virtual = VirtualDisplay.start(SIZE)
-    yield virtual
-    virtual.stop()
-
-
-@pytest.fixture(scope="module")
-def probe(display: VirtualDisplay) -> Iterator[Probe]:
-    window = Probe(display.name)
-    yield window
-    window.close()
-
-
-@pytest.fixture(scope="module")
-def env(display: VirtualDisplay, probe: Probe) -> Iterator[DesktopEnv]:
-    environment = DesktopEnv(DesktopConfig(display=display.name))
-    environment.reset()
-    yield environment
-    environment.close()
+display_fixture, probe_fixture, env_fixture = desktop_fixtures(SIZE)
 
 
 def presses_after(probe: Probe, mark: int, expected: int) -> list[dict[str, int]]:

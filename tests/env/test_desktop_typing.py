@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,7 +15,7 @@ from pixelpilot.env.x11_keyboard import char_keysym
 from pixelpilot.env.xvfb import VirtualDisplay
 from pixelpilot.errors import ActionError, Interrupted
 from tests.env.desktop_probe import ENTRY_BOX, TEXT_BOX
-from tests.env.desktop_support import Probe, xdotool
+from tests.env.desktop_support import Probe, desktop_fixtures, xdotool
 
 CORPUS = (
     "Crème brûlée à Noël — naïve façade, Ærøskøbing, São Paulo, Łódź, ẞ ß\n"
@@ -32,26 +31,7 @@ CORPUS = (
 )
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[VirtualDisplay]:
-    virtual = VirtualDisplay.start(Size(1280, 800))
-    yield virtual
-    virtual.stop()
-
-
-@pytest.fixture(scope="module")
-def probe(display: VirtualDisplay) -> Iterator[Probe]:
-    window = Probe(display.name)
-    yield window
-    window.close()
-
-
-@pytest.fixture(scope="module")
-def env(display: VirtualDisplay, probe: Probe) -> Iterator[DesktopEnv]:
-    environment = DesktopEnv(DesktopConfig(display=display.name, type_interval_ms=2))
-    environment.reset()
-    yield environment
-    environment.close()
+display_fixture, probe_fixture, env_fixture = desktop_fixtures(Size(1280, 800), type_interval_ms=2)
 
 
 def centre(box: tuple[int, int, int, int]) -> Click:

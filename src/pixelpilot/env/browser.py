@@ -294,21 +294,24 @@ class BrowserEnv(EnvironmentBase):
         browser or a stuck page is never retried.
         """
         session = self._session()
-        timeout = self.config.call_timeout
-        for attempt in range(1, CAPTURE_ATTEMPTS + 1):
+        for attempt in range(1, CAPTURE_ATTEMPTS):
             page = session.page
-            capture = functools.partial(page.screenshot, scale=scale, timeout=timeout * 1000)
             try:
-                png: bytes = session.call("take a screenshot", capture)
-                return png
+                return self._capture(session, page, scale)
             except EnvError:
-                if attempt == CAPTURE_ATTEMPTS or not session.alive:
+                if not session.alive:
                     raise
             self.capture_retries += 1
             time.sleep(CAPTURE_RETRY_PAUSE * attempt)
             with contextlib.suppress(EnvError):
                 session.call("wait for the page to load", page.wait_for_load_state)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+        return self._capture(session, session.page, scale)
+
+    def _capture(self, session: BrowserSession, page: Any, scale: str) -> bytes:
+        timeout = self.config.call_timeout * 1000
+        capture = functools.partial(page.screenshot, scale=scale, timeout=timeout)
+        png: bytes = session.call("take a screenshot", capture)
+        return png
 
     def _settle(self) -> float:
         # CSS-scale captures show any change and cost a fraction of device ones at scale 2.

@@ -116,8 +116,9 @@ def find_crosses(image: Image.Image, *, text_boxes: Sequence[Box] = ()) -> list[
                 continue
             box = Box(x, y, x + w, y + h)
             cx, cy = box.center
-            seen = [*text_boxes, *(icon.box for icon in icons)]
-            if any(other.contains(cx, cy) for other in seen):
+            if any(t.contains(cx, cy) for t in text_boxes) or any(
+                icon.box.contains(cx, cy) for icon in icons
+            ):
                 continue  # a letter of a text line, or found in a smaller neighbourhood
             score = _cross_score(labels[y : y + h, x : x + w] == label)
             if score > 0:

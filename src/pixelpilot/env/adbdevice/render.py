@@ -35,6 +35,19 @@ def _centered(
     draw.text(((x1 + x2) / 2, (y1 + y2) / 2), text, fill=fill, font=font(size), anchor="mm")
 
 
+def _list_item(draw: ImageDraw.ImageDraw, screen: Screen, w: Widget) -> None:
+    """A list line's divider along its bottom and its label at the left (rows, toggles)."""
+    x1, y1, x2, y2 = w.box
+    draw.line((x1, y2, x2, y2), fill=(225, 225, 225), width=max(1, screen.px(2)))
+    draw.text(
+        (x1 + screen.px(60), (y1 + y2) / 2),
+        w.label,
+        fill=TEXT,
+        font=font(screen.px(44)),
+        anchor="lm",
+    )
+
+
 def _widget(
     draw: ImageDraw.ImageDraw,
     screen: Screen,
@@ -61,14 +74,7 @@ def _widget(
         if pressed:
             draw.rounded_rectangle(w.box, radius=screen.px(24), outline=TEXT, width=screen.px(6))
     elif w.kind == "toggle":
-        draw.line((x1, y2, x2, y2), fill=(225, 225, 225), width=max(1, screen.px(2)))
-        draw.text(
-            (x1 + screen.px(60), (y1 + y2) / 2),
-            w.label,
-            fill=TEXT,
-            font=font(text_size),
-            anchor="lm",
-        )
+        _list_item(draw, screen, w)
         on = w.value == "on"
         track = (
             x2 - screen.px(190),
@@ -104,14 +110,7 @@ def _widget(
     elif w.kind == "row":
         if w.value == "selected":
             draw.rectangle(w.box, fill=(210, 227, 252))
-        draw.line((x1, y2, x2, y2), fill=(225, 225, 225), width=max(1, screen.px(2)))
-        draw.text(
-            (x1 + screen.px(60), (y1 + y2) / 2),
-            w.label,
-            fill=TEXT,
-            font=font(text_size),
-            anchor="lm",
-        )
+        _list_item(draw, screen, w)
     else:
         draw.text((x1, y1), w.label, fill=(255, 255, 255) if dark else TEXT, font=font(text_size))
 
