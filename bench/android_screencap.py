@@ -28,9 +28,9 @@ from pathlib import Path
 from PIL import Image
 
 from pixelpilot.actions import Action, Button, OpenApp, Size
-from pixelpilot.env.android import AndroidEnv
-from pixelpilot.env.android_capture import parse_png, parse_raw
-from pixelpilot.env.android_config import AndroidConfig
+from pixelpilot.env.android.capture import parse_png, parse_raw
+from pixelpilot.env.android.config import AndroidConfig
+from pixelpilot.env.android.env import AndroidEnv
 
 
 def timed(fn: Callable[[], tuple[Image.Image, int]], repeat: int) -> tuple[float, int, Image.Image]:
@@ -56,7 +56,7 @@ def main() -> int:
         options: dict[str, object] = {}
         device = None
         if args.device is None:
-            from pixelpilot.env.adbdevice import AdbTestDevice, DeviceConfig
+            from pixelpilot.env.android.testdevice import AdbTestDevice, DeviceConfig
 
             size = Size.parse(args.size)
             device = stack.enter_context(

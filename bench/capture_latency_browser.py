@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PIL import Image
 
-from pixelpilot.env.browser import BrowserConfig, BrowserEnv
+from pixelpilot.env.browser.env import BrowserConfig, BrowserEnv
 from pixelpilot.env.tasks import resolve_task
 from timing import summary, timed  # bench/timing.py, beside this script
 

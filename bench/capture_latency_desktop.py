@@ -27,8 +27,8 @@ import numpy as np
 from PIL import Image
 
 from pixelpilot.actions import Size
-from pixelpilot.env.desktop import DesktopConfig, DesktopEnv
-from pixelpilot.env.desktop_capture import capture_image
+from pixelpilot.env.desktop.capture import capture_image
+from pixelpilot.env.desktop.env import DesktopConfig, DesktopEnv
 from timing import summary, timed  # bench/timing.py, beside this script
 
 

@@ -33,8 +33,8 @@ import torch
 from pixelpilot.actions import Observation
 from pixelpilot.env import FakeEnv
 from pixelpilot.model import History
-from pixelpilot.model.qwen25vl import Qwen25VLConfig, Qwen25VLPolicy
-from pixelpilot.model.tiny import build_tiny_checkpoint
+from pixelpilot.model.qwen.tiny import build_tiny_checkpoint
+from pixelpilot.model.qwen.transformers_backend import Qwen25VLConfig, Qwen25VLPolicy
 
 GOALS = ("open settings", "open the mail app and write to bob", "search for cats")
 VALID = {"name": "computer_use", "arguments": {"action": "left_click", "coordinate": [140, 60]}}

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from pixelpilot.model.vision import CHECKPOINT_BUDGET, preprocess
+from pixelpilot.model.qwen.vision import CHECKPOINT_BUDGET, preprocess
 
 
 def screen_image(width: int = 1920, height: int = 1080) -> Image.Image:

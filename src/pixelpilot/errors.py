@@ -8,6 +8,11 @@ exceptions at all once they reach the agent loop: they are recorded on the step 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class PixelpilotError(Exception):
     """Root of every error pixelpilot raises on purpose."""
@@ -23,6 +28,11 @@ class ConfigError(UserError):
 
 class UnknownNameError(UserError):
     """A registry lookup failed; the message lists the known names and the closest match."""
+
+
+class PluginError(UserError):
+    """A registered name (a built-in or a plugin's entry point) is broken: registered twice, not
+    importable, or not the kind of object its registry holds."""
 
 
 class MissingExtraError(UserError):
@@ -57,5 +67,25 @@ class PolicyError(PixelpilotError):
     """The policy backend failed (endpoint down, out of memory), as opposed to a model mistake."""
 
 
+class SetupError(UserError, EnvError):
+    """An environment cannot start for a reason the user can fix (no display, device unauthorised).
+
+    Both a UserError (the CLI prints one line and exits 2) and an EnvError (inside an episode it
+    ends the run as env_error). Subclasses keep this base order.
+    """
+
+
 class Interrupted(PixelpilotError):
     """The user interrupted the run (Ctrl-C, or pyautogui's fail-safe corner)."""
+
+
+def explain_validation(exc: ValidationError) -> str:
+    """One line for a pydantic ValidationError: "FIELD: MESSAGE; FIELD: MESSAGE".
+
+    The one place validation errors become text (options, config files, actions, model calls).
+    """
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "value"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

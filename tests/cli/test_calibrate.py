@@ -19,6 +19,8 @@ from pixelpilot.cli import main
 from pixelpilot.env import Execution, FakeEnv
 from pixelpilot.env.calibrate import MARKER_RGB
 
+pytestmark = [pytest.mark.desktop, pytest.mark.browser]
+
 LAST_LINE = re.compile(r"^max error: (\d+\.\d\d|inf) px$")
 
 

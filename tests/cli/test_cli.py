@@ -110,7 +110,7 @@ CONFIGS = {
         ({"--env-opt": "nonsense"}, "--env-opt expects KEY=VALUE"),
         ({"--config": "/nonexistent.toml"}, "cannot read config file"),
         ({"--config": "BAD_TOML"}, "is not valid TOML"),
-        ({"--config": "BAD_RUN"}, "[run] max_steps must be a int"),
+        ({"--config": "BAD_RUN"}, "[run] max_steps must be an integer"),
         ({"--config": "UNKNOWN_RUN"}, "unknown [run] key(s) speed"),
         ({"--task": "sandbox:"}, "names no task"),
     ],
@@ -236,3 +236,14 @@ def test_an_infrastructure_failure_outside_an_episode_is_one_line(
     assert main(["ls", "envs"]) == 1
     err = capsys.readouterr().err
     assert err == "pixelpilot: EnvError: the browser crashed while starting\n"
+
+
+def test_a_missing_extra_names_the_pip_command_instead_of_a_policy_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)  # as if not installed
+    out = str(tmp_path / "run")
+    status = main(["run", "--env", "fake", "--model", "ocr", "--task", "settings", "--out", out])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "pip install 'pixelpilot[ocr]'" in err and "PolicyError" not in err

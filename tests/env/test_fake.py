@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 
-from pixelpilot.actions import Click, Key, Task, Type
+from pixelpilot.actions import Click, Key, Observation, Task, Type
 from pixelpilot.env import (
     EnvCheckError,
     EnvironmentBase,
@@ -18,7 +19,7 @@ from pixelpilot.errors import ConfigError, OutOfBoundsError, UnknownNameError
 
 
 def test_fake_env_passes_check_env() -> None:
-    passed = check_env(FakeEnv())
+    passed = {r.name for r in check_env(FakeEnv())}
     assert "close twice" in passed and "bounds click" in passed
 
 
@@ -103,5 +104,39 @@ def test_check_env_reports_an_adapter_that_skips_bounds_checks() -> None:
     with pytest.raises(EnvCheckError) as info:
         check_env(_Broken())
     failures = info.value.failures
-    assert any("click at (1280, 0)" in f for f in failures)
-    assert any("unsupported action 'type'" in f for f in failures)
+    assert any(f.startswith("bounds click: (1280, 0)") for f in failures)
+    assert any(f.startswith("refuses type: did not raise") for f in failures)
+    # A failed check is never listed as passed.
+    results = {r.name: r.passed for r in info.value.results}
+    assert results["bounds click"] is False and results["refuses type"] is False
+    assert results["execute wait"] is True
+
+
+class _Drifting(FakeEnv):
+    """Claims determinism but draws a different screen after every reset."""
+
+    deterministic = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resets = 0
+
+    def reset(self, *, task: Task | None = None) -> Observation:
+        self.resets += 1
+        return super().reset(task=task)
+
+    def render(self) -> Image.Image:
+        image = super().render()
+        image.putpixel((5, 5), (self.resets % 256, 0, 0))
+        return image
+
+
+def test_check_env_runs_the_determinism_check_for_environments_that_promise_it() -> None:
+    names = {r.name for r in check_env(FakeEnv())}
+    assert "determinism" in names  # FakeEnv promises it and keeps it
+    with pytest.raises(EnvCheckError) as info:
+        check_env(_Drifting())
+    assert info.value.failures == [
+        "determinism: screens differ after reset; "
+        + "; ".join(f"screens differ after action {i}" for i in range(1, 5))
+    ]

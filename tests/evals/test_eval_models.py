@@ -11,12 +11,14 @@ from pixelpilot.cli import main
 from tests.evals import support
 from tests.evals.test_runner import strip_volatile
 
+pytestmark = pytest.mark.torch
+
 
 @pytest.mark.slow
 def test_screenspot_v2_with_the_tiny_qwen_checkpoint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from pixelpilot.model.tiny import build_tiny_checkpoint
+    from pixelpilot.model.qwen.tiny import build_tiny_checkpoint
 
     checkpoint = build_tiny_checkpoint(tmp_path / "tiny")
     data = support.make_screenspot(

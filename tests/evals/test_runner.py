@@ -17,7 +17,7 @@ from pixelpilot.evals import Score, create_benchmark, evaluate, rescore
 from pixelpilot.evals.runner import _Progress, merge_policy_options
 from pixelpilot.model import History, PolicyBase, Prediction, ScriptedPolicy
 from tests.evals import support
-from tests.evals.test_androidcontrol import write_dataset
+from tests.evals.androidcontrol.test_androidcontrol import write_dataset
 
 
 def screenspot_set(root: Path, per_platform: int = 8) -> Path:

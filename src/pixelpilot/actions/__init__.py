@@ -1,6 +1,10 @@
 """The shared vocabulary of pixelpilot: actions, observations, tasks and pixel geometry.
 
-Environments and policies both import this package and nothing of each other.
+Environments and policies both import this package and nothing of each other. Here:
+`vocabulary` (the Action union), `geometry`, `keys`, `observation` (Observation, Task, Outcome).
+Model-specific formats (Qwen's tool calls) live with their model in `pixelpilot.model`.
+
+May import: only the shared modules (`errors`).
 """
 
 from pixelpilot.actions.geometry import (

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 
 from pixelpilot.actions.geometry import Point, Size
 from pixelpilot.actions.keys import normalize_key
-from pixelpilot.errors import OutOfBoundsError, ParseError
+from pixelpilot.errors import OutOfBoundsError, ParseError, explain_validation
 
 Coord = Annotated[int, Field(strict=True, description="pixels in the screenshot frame")]
 
@@ -194,7 +194,7 @@ def action_from_json(data: str | bytes | dict[str, Any]) -> Action:
         return _ADAPTER.validate_json(data)
     except ValidationError as exc:
         raw = data if isinstance(data, str) else repr(data)
-        raise ParseError(f"invalid action: {_explain(exc)}", raw) from exc
+        raise ParseError(f"invalid action: {explain_validation(exc)}", raw) from exc
 
 
 def action_to_json(action: Action) -> str:
@@ -204,14 +204,6 @@ def action_to_json(action: Action) -> str:
 
 def action_to_dict(action: Action) -> dict[str, Any]:
     return action.model_dump(mode="json")
-
-
-def _explain(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"])
-        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
-    return "; ".join(parts)
 
 
 def action_points(action: Action) -> Iterator[Point]:

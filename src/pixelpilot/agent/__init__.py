@@ -1,4 +1,10 @@
-"""The agent loop, approval hooks, history and crash-safe trajectories."""
+"""The agent loop, approval hooks, history and crash-safe trajectories.
+
+Here: `loop` (run_episode), `steps` (Step, Trajectory, statuses), `trajectory` (the crash-safe
+Recorder and load_run), `history` (what a policy sees of earlier steps), `safety` (approval).
+
+May import: `pixelpilot.actions`, `pixelpilot.env`, `pixelpilot.model` and the shared modules.
+"""
 
 from pixelpilot.agent.history import build_history
 from pixelpilot.agent.loop import run_episode, step_record

@@ -71,7 +71,7 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from pixelpilot.env.adbdevice import AdbTestDevice, DeviceConfig, Faults
+    from pixelpilot.env.android.testdevice import AdbTestDevice, DeviceConfig, Faults
 
     size = Size.parse(args.size)
     try:

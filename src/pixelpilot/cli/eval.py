@@ -137,7 +137,7 @@ def handle(args: argparse.Namespace) -> int:
     else:
         if not args.model:
             raise ConfigError("give --model SPEC to run a model, or --predictions FILE to re-score")
-        backend = POLICIES.load(args.model.partition(":")[0])
+        backend: Any = POLICIES.load(args.model.partition(":")[0])
         options = merge_policy_options(
             backend.Config, model_options(args, config), benchmark.policy_options()
         )

@@ -1,4 +1,4 @@
-"""`pixelpilot ls envs|models|tasks`: what can be named on the command line."""
+"""`pixelpilot ls envs|models|tasks|benchmarks`: what can be named on the command line."""
 
 from __future__ import annotations
 
@@ -6,22 +6,29 @@ import argparse
 from typing import Any
 
 from pixelpilot.env import ENVIRONMENTS
-from pixelpilot.env.fake import FakeEnvConfig
+from pixelpilot.env.tasks import TASK_SUITES
+from pixelpilot.evals import BENCHMARKS
 from pixelpilot.model import POLICIES
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("ls", help="list environments, models or tasks")
-    parser.add_argument("what", choices=("envs", "models", "tasks"))
+    parser = subparsers.add_parser("ls", help="list environments, models, tasks or benchmarks")
+    parser.add_argument("what", choices=("envs", "models", "tasks", "benchmarks"))
     parser.set_defaults(handler=handle)
 
 
 def task_lines() -> list[tuple[str, str]]:
-    from pixelpilot.env.sandbox import list_tasks
-
-    lines = [(task.name or "", task.goal) for task in list_tasks()]
-    for screen in FakeEnvConfig().screens:
-        lines.append((f"fake:{screen.name}", f"(fake env) open the {screen.name} screen"))
+    """One line per task of every task suite (plugins included), suite by suite."""
+    lines: list[tuple[str, str]] = []
+    for name in TASK_SUITES.names():
+        suite = TASK_SUITES.load(name)
+        where = (
+            "--env " + " or ".join(suite.environments)
+            if suite.environments
+            else "pixelpilot eval " + suite.name
+        )
+        for task in suite.tasks():
+            lines.append((task.name or "", f"({where}) {task.goal}"))
     return lines
 
 
@@ -30,6 +37,8 @@ def handle(args: argparse.Namespace) -> int:
         rows = list(ENVIRONMENTS.describe())
     elif args.what == "models":
         rows = list(POLICIES.describe())
+    elif args.what == "benchmarks":
+        rows = list(BENCHMARKS.describe())
     else:
         rows = task_lines()
     width = max((len(name) for name, _ in rows), default=0)

@@ -27,6 +27,7 @@ from pixelpilot.model import create_policy
 from pixelpilot.versions import versions
 
 RUN_KEYS = {"max_steps": int, "max_seconds": float, "out": str, "confirm": bool}
+KIND_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
 def register(subparsers: Any) -> None:
@@ -74,7 +75,7 @@ def run_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, 
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if not isinstance(value, kind) or isinstance(value, bool) != (kind is bool):
-                raise ConfigError(f"config: [run] {key} must be a {kind.__name__}, got {value!r}")
+                raise ConfigError(f"config: [run] {key} must be {KIND_WORDS[kind]}, got {value!r}")
             settings[key] = value
     for key in ("max_steps", "max_seconds", "out"):
         if getattr(args, key) is not None:
@@ -115,7 +116,10 @@ def summary(trajectory: Trajectory) -> str:
 def handle(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     settings = run_settings(args, config)
-    task = resolve_task(args.task)
+    task, suite = resolve_task(args.task)
+    if suite is not None and args.env not in suite.environments:
+        wanted = " or ".join(f"--env {name}" for name in suite.environments)
+        raise ConfigError(f"task '{task.name}' runs with {wanted}, not --env {args.env}")
     env_opts = env_options(args, config)
     model_opts = model_options(args, config)
     out = Path(settings["out"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{slug(args.task)}")

@@ -126,6 +126,7 @@ class FakeEnv(EnvironmentBase):
     name = "fake"
     supported_actions = frozenset(ACTION_TYPES) - {"answer", "terminate"}
     Config = FakeEnvConfig
+    deterministic = True  # the same actions from a reset draw the same screens (check_env)
 
     def __init__(self, config: FakeEnvConfig | None = None) -> None:
         self.config = config or FakeEnvConfig()
@@ -221,3 +222,34 @@ class FakeEnv(EnvironmentBase):
 
     def close(self) -> None:
         self.closed = True
+
+
+class FakeTaskSuite:
+    """`fake:SCREEN`: open that screen of the fake environment's default screens.
+
+    Judged by the environment (the task succeeds when SCREEN is showing at the end).
+    """
+
+    name = "fake"
+    environments = ("fake",)
+    description = "the fake environment's screens"
+
+    def _screens(self) -> list[str]:
+        return [screen.name for screen in _default_screens()]
+
+    def tasks(self) -> list[Task]:
+        return [self._task(name) for name in self._screens()]
+
+    def _task(self, name: str) -> Task:
+        return Task(goal=f"open the {name} screen", name=f"fake:{name}")
+
+    def get(self, name: str) -> Task:
+        from pixelpilot.env.tasks import unknown_task
+
+        short = name.removeprefix("fake:")
+        if short not in self._screens():
+            raise unknown_task("fake", short, self._screens())
+        return self._task(short)
+
+
+FAKE_TASKS = FakeTaskSuite()

@@ -10,17 +10,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from pixelpilot.env.base import Environment
-from pixelpilot.registry import Registry, validate_options
+from pixelpilot.registry import Registry, require_class, validate_options
 
-ENVIRONMENTS: Registry[Any] = Registry("environment")
+# Classes with a pydantic `Config` and the Environment methods; plugins: `pixelpilot.envs`.
+ENVIRONMENTS: Registry[type[Environment]] = Registry(
+    "environment",
+    group="pixelpilot.envs",
+    check=require_class(methods=("Config", "reset", "observe", "execute", "close")),
+)
 ENVIRONMENTS.register("fake", "pixelpilot.env.fake:FakeEnv", help="generated test screens")
 ENVIRONMENTS.register(
-    "desktop", "pixelpilot.env.desktop:DesktopEnv", help="an X11 desktop (mss + pyautogui)"
+    "desktop", "pixelpilot.env.desktop.env:DesktopEnv", help="an X11 desktop (mss + pyautogui)"
 )
 ENVIRONMENTS.register(
-    "browser", "pixelpilot.env.browser:BrowserEnv", help="Chromium through Playwright"
+    "browser", "pixelpilot.env.browser.env:BrowserEnv", help="Chromium through Playwright"
 )
-ENVIRONMENTS.register("android", "pixelpilot.env.android:AndroidEnv", help="a device over ADB")
+ENVIRONMENTS.register("android", "pixelpilot.env.android.env:AndroidEnv", help="a device over ADB")
 
 
 def create_env(name: str, options: Mapping[str, Any] | None = None) -> Environment:
@@ -30,8 +35,9 @@ def create_env(name: str, options: Mapping[str, Any] | None = None) -> Environme
         UnknownNameError: no environment of that name (the message lists the known ones).
         ConfigError: an option is unknown or invalid.
         MissingExtraError: the adapter's optional dependencies are not installed.
+        PluginError: the registered class is broken (see `pixelpilot.registry`).
     """
-    cls = ENVIRONMENTS.load(name)
+    cls: Any = ENVIRONMENTS.load(name)
     config = validate_options(cls.Config, options, f"'{name}' environment")
     env: Environment = cls(config)
     return env

@@ -1,8 +1,13 @@
-"""Benchmarks: ScreenSpot v1/v2/Pro and AndroidControl (offline), run by one runner.
+"""Benchmarks: ScreenSpot v1/v2/Pro and AndroidControl (offline), MiniWoB++ (online), one runner.
 
 `create_benchmark(name, options)` builds a benchmark; `evaluate` runs a policy on it and
 `rescore` judges a saved predictions.jsonl. See `pixelpilot.evals.base` for the interface a
-new benchmark implements. Importing this package imports no model backend.
+new benchmark implements. Here: `base` (the interface), `runner`, `offline` (batched one-screen
+benchmarks), `records` (predictions.jsonl and provenance), `scoring`, `report`, `registry`; one
+subpackage per benchmark: `screenspot/`, `androidcontrol/`, `miniwob/`.
+
+May import: `pixelpilot.actions`, `pixelpilot.model`, `pixelpilot.agent` and (online benchmarks)
+`pixelpilot.env`. Importing this package imports no model backend.
 """
 
 from pixelpilot.evals.base import (

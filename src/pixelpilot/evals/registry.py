@@ -1,7 +1,8 @@
 """The benchmark registry: names for `pixelpilot eval NAME`, resolved lazily to classes.
 
 A benchmark is a `pixelpilot.evals.base.Benchmark` subclass with an `Options` pydantic model;
-adding one is one `BENCHMARKS.register(...)` line here.
+adding one is one `BENCHMARKS.register(...)` line here, or an entry point in the
+`pixelpilot.benchmarks` group of another distribution.
 """
 
 from __future__ import annotations
@@ -10,32 +11,35 @@ from collections.abc import Mapping
 from typing import Any
 
 from pixelpilot.evals.base import Benchmark
-from pixelpilot.registry import Registry, validate_options
+from pixelpilot.registry import Registry, require_class, validate_options
 
-BENCHMARKS: Registry[Any] = Registry("benchmark")
+# Benchmark subclasses; plugins: `pixelpilot.benchmarks`.
+BENCHMARKS: Registry[type[Benchmark[Any]]] = Registry(
+    "benchmark", group="pixelpilot.benchmarks", check=require_class(Benchmark)
+)
 BENCHMARKS.register(
     "screenspot",
-    "pixelpilot.evals.screenspot:ScreenSpot",
+    "pixelpilot.evals.screenspot.benchmark:ScreenSpot",
     help="ScreenSpot v1 (SeeClick) grounding: --data holds screenspot_*.json + images",
 )
 BENCHMARKS.register(
     "screenspot-v2",
-    "pixelpilot.evals.screenspot:ScreenSpotV2",
+    "pixelpilot.evals.screenspot.benchmark:ScreenSpotV2",
     help="ScreenSpot-v2 (OS-Atlas) grounding: --data holds screenspot_*_v2.json + images",
 )
 BENCHMARKS.register(
     "screenspot-pro",
-    "pixelpilot.evals.screenspot:ScreenSpotPro",
+    "pixelpilot.evals.screenspot.benchmark:ScreenSpotPro",
     help="ScreenSpot-Pro grounding: --data holds annotations/ and images/",
 )
 BENCHMARKS.register(
     "androidcontrol",
-    "pixelpilot.evals.androidcontrol:AndroidControl",
+    "pixelpilot.evals.androidcontrol.benchmark:AndroidControl",
     help="AndroidControl offline steps: --data holds the TFRecord files and splits.json",
 )
 BENCHMARKS.register(
     "miniwob",
-    "pixelpilot.evals.miniwob:MiniWob",
+    "pixelpilot.evals.miniwob.benchmark:MiniWob",
     help="MiniWoB++ online episodes in Chromium (pages from the miniwob package; no --data)",
 )
 
@@ -47,7 +51,7 @@ def create_benchmark(name: str, options: Mapping[str, Any] | None = None) -> Ben
         UnknownNameError: no benchmark has that name (the message lists them).
         ConfigError: an option is unknown or invalid.
     """
-    cls = BENCHMARKS.load(name)
+    cls: Any = BENCHMARKS.load(name)
     parsed = validate_options(cls.Options, options, f"'{name}' benchmark")
     benchmark: Benchmark[Any] = cls(parsed)
     return benchmark

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pixelpilot.evals.base import Problem, Summary
-from pixelpilot.evals.common import write_json
+from pixelpilot.evals.records import write_json
 
 MD_PROBLEM_LIMIT = 100
 

@@ -34,7 +34,7 @@ from rich.progress import (
 from pixelpilot import __version__
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, Problems, Record, Score
-from pixelpilot.evals.common import (
+from pixelpilot.evals.records import (
     PredictionWriter,
     fingerprint,
     now,

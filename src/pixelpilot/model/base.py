@@ -104,6 +104,7 @@ class PolicyBase:
 
     spec: str = ""
     image_history: int = 0
+    load_seconds: float = 0.0  # time spent loading weights or engines when the policy was built
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

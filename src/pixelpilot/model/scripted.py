@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from pixelpilot.actions import Action, Observation, Terminate, action_from_json
-from pixelpilot.errors import ConfigError, ParseError
+from pixelpilot.actions import Action, Observation, Terminate, action_from_json, check_bounds
+from pixelpilot.errors import ConfigError, OutOfBoundsError, ParseError
 from pixelpilot.model.base import History, PolicyBase, Prediction
 
 
@@ -62,7 +62,12 @@ class ScriptedPolicy(PolicyBase):
             )
         action = self.actions[self.position]
         self.position += 1
-        return Prediction(action=action, raw_text=action.model_dump_json())
+        raw = action.model_dump_json()
+        try:
+            check_bounds(action, observation.size)
+        except OutOfBoundsError as exc:  # a mistake in the script, recorded like a model's
+            return Prediction(action=None, raw_text=raw, error=f"out_of_bounds: {exc}")
+        return Prediction(action=action, raw_text=raw)
 
     def describe(self) -> dict[str, object]:
         return {"backend": "scripted", "spec": self.spec, "actions": len(self.actions)}

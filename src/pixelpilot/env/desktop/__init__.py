@@ -1,0 +1,15 @@
+"""The X11 desktop adapter: mss captures, pyautogui and XTEST act, Xvfb gives a private display.
+
+Modules: `env` (DesktopEnv and its config), `capture` (mss grabs into reused Pillow blocks),
+`geometry` (monitors, origin offsets and HiDPI scale: the one place screenshot pixels become
+X11 points), `calibration` (the Tk calibration window), `xvfb` (the private virtual display),
+`x11` (display connection and pyautogui loading), `keyboard` and `keys` (typing any Unicode text
+through XTEST with spare keycodes).
+
+May import: `pixelpilot.actions`, `pixelpilot.env.base`, `pixelpilot.errors`; mss, pyautogui and
+python-xlib only inside functions (the `desktop` extra).
+"""
+
+from pixelpilot.env.desktop.env import DesktopConfig, DesktopEnv
+
+__all__ = ["DesktopConfig", "DesktopEnv"]

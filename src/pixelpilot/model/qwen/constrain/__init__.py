@@ -1,0 +1,8 @@
+"""Constrained decoding for Qwen tool calls: a byte-level grammar and its logits processor.
+
+`grammar` (ToolCallGrammar: known actions, required arguments, integer coordinates inside the
+resized image), `values` (the JSON value machines it is built from), `processor` (the
+transformers LogitsProcessor that masks tokens the grammar refuses).
+
+May import: `pixelpilot.model.qwen` protocol modules; torch and transformers only in `processor`.
+"""
