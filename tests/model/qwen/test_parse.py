@@ -216,9 +216,16 @@ def test_out_of_bounds_is_also_an_out_of_bounds_error_and_names_the_frame() -> N
 
 
 def test_extract_calls_reports_bad_later_calls_as_errors() -> None:
-    thought, calls = extract_calls(f"a\n<tool_call>{CLICK}</tool_call><tool_call>nope</tool_call>")
+    text = f'a\n<tool_call>{CLICK}</tool_call><tool_call>{{"name": oops}}</tool_call>'
+    thought, calls = extract_calls(text)
     assert thought == "a"
     assert isinstance(calls[0], dict) and isinstance(calls[1], MalformedCallError)
+
+
+def test_a_later_tag_without_json_is_prose_not_a_call() -> None:
+    thought, calls = extract_calls(f"a\n<tool_call>{CLICK}</tool_call><tool_call>nope</tool_call>")
+    assert thought == "a"
+    assert len(calls) == 1 and isinstance(calls[0], dict)
 
 
 sizes = st.builds(

@@ -38,8 +38,10 @@ import contextlib
 import io
 import json
 import os
+import socket
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -50,6 +52,7 @@ from pixelpilot.actions import Observation
 from pixelpilot.errors import ConfigError, PolicyError
 from pixelpilot.model.base import History, PolicyBase, Prediction
 from pixelpilot.model.qwen.grounding import GroundingOptions
+from pixelpilot.model.qwen.jsontext import JsonTextError, loads
 from pixelpilot.model.qwen.prompt import ImagePart, Message
 from pixelpilot.model.qwen.protocol import build_turn, prediction_from_reply
 from pixelpilot.model.qwen.vision import CHECKPOINT_BUDGET, PixelBudget
@@ -71,6 +74,9 @@ class OpenAICompatConfig(GroundingOptions):
     temperature: float = Field(0.0, ge=0, description="0 = greedy")
     max_tokens: int = Field(256, gt=0, description="tokens generated per step")
     image_history: int = Field(0, ge=0, description="earlier screenshots sent as turns")
+
+
+CONNECT_CHECK_SECONDS = 5.0
 
 
 class _Transient(Exception):
@@ -117,11 +123,16 @@ def _reply_text(reply: dict[str, Any]) -> str:
         function = call.get("function", {})
         arguments = function.get("arguments", "{}")
         # An undecodable string stays a string: the parser reports it as the model's mistake.
-        with contextlib.suppress(json.JSONDecodeError):
-            arguments = json.loads(arguments) if isinstance(arguments, str) else arguments
-        call_text = json.dumps(
-            {"name": function.get("name"), "arguments": arguments}, ensure_ascii=False
-        )
+        with contextlib.suppress(JsonTextError):
+            arguments = loads(arguments) if isinstance(arguments, str) else arguments
+        try:
+            call_text = json.dumps(
+                {"name": function.get("name"), "arguments": arguments}, ensure_ascii=False
+            )
+        except (ValueError, TypeError, RecursionError):  # server-decoded values past our bounds
+            call_text = json.dumps(
+                {"name": str(function.get("name")), "arguments": "<unprintable>"}
+            )
         calls.append(f"<tool_call>\n{call_text}\n</tool_call>")
     return "\n".join([content, *calls]) if calls else str(content)
 
@@ -174,6 +185,27 @@ class OpenAICompatPolicy(PolicyBase):
         timings = {"preprocess": prepared - started, "request": time.perf_counter() - prepared}
         return prediction_from_reply(reply, turn, timings)
 
+    def check_ready(self) -> None:
+        """Open (and close) a TCP connection to the server, so that a dead endpoint is one line
+        before the first step instead of retries in every step.
+
+        Raises:
+            PolicyError: the host does not resolve, refuses the connection or does not accept
+                it within CONNECT_CHECK_SECONDS.
+        """
+        parts = urllib.parse.urlsplit(self.base_url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        try:
+            with socket.create_connection((host, port), timeout=CONNECT_CHECK_SECONDS):
+                return
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise PolicyError(
+                f"cannot reach the model server at {self.base_url} ({reason}); start it, or "
+                "fix the address in --model openai:BASE_URL#MODEL"
+            ) from None
+
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json"}
@@ -210,7 +242,7 @@ class OpenAICompatPolicy(PolicyBase):
             raise _Transient(f"{type(reason).__name__}: {reason}") from exc
         try:
             reply = json.loads(payload)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError, an int past the digit limit
             raise PolicyError(f"{self.url} did not answer JSON: {payload[:300]!r}") from None
         if not isinstance(reply, dict):
             raise PolicyError(f"{self.url} answered {type(reply).__name__}, not an object")

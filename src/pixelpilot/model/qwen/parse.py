@@ -7,7 +7,19 @@ Every failure is a ParseError subclass carrying the raw text and a `kind` for th
     ToolCallError         "bad_arguments"  unknown action, missing or invalid argument
     CoordinateOutOfBoundsError "out_of_bounds"  a coordinate outside the resized image
 
-What is tolerated, on purpose: free text (a thought) before the first `<tool_call>`; a missing
+The parser is total: for any text it returns a ParsedOutput or raises one of these, nothing else.
+JSON is decoded with bounds (`qwen.jsontext`: no NaN/Infinity, finite floats, integers of at most
+18 digits, nesting of at most 32 levels), and the argument readers in `qwen.tools` refuse values
+no action can hold. An unexpected ValueError/OverflowError/TypeError/RecursionError is still
+turned into MalformedCallError as a last guard.
+
+How calls are found: the JSON value right after each `<tool_call>` (after whitespace and an
+optional ```` ```json ```` fence) is decoded where it stands, so a `</tool_call>` or `<tool_call>`
+inside a JSON string is text, not a tag. A tag that no JSON follows is prose (a thought that names
+the tags), neither a call nor an error. One block may hold several calls, one after the other or
+as a JSON array; each is a call like those of separate blocks.
+
+What is tolerated, on purpose: free text (a thought) before the first call; a missing
 `</tool_call>`; text after the JSON; up to two missing closing braces at the very end (an output
 cut off by the token limit); full-width punctuation (，：“”［］｛｝) when the JSON does not parse
 as written (tried second, and only outside string literals, so typed text is never altered);
@@ -27,12 +39,12 @@ API:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pixelpilot.actions import Action, Point, Size, rescale_point
 from pixelpilot.errors import ParseError
+from pixelpilot.model.qwen.jsontext import JsonTextError, decode_at, loads
 from pixelpilot.model.qwen.tools import (
     FAMILY,
     CoordinateOutOfBoundsError,
@@ -58,7 +70,7 @@ __all__ = [
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
 _FULL_WIDTH = {"，": ",", "：": ":", "［": "[", "］": "]", "｛": "{", "｝": "}"}
-_DECODER = json.JSONDecoder()
+_JSON_OPENERS = "{[｛"
 
 
 class NoToolCallError(ParseError):
@@ -145,24 +157,48 @@ def _ascii_structure(body: str) -> str:
     return "".join(out)
 
 
-def _decode_object(segment: str) -> Any:
-    """The first JSON object in `segment`, trying the repairs the module docstring lists."""
-    start = segment.find("{")
-    if start < 0:
-        start = segment.find("｛")
-    if start < 0:
-        raise MalformedCallError("no JSON object after <tool_call>", segment)
-    body = segment[start:].rstrip()
-    first_error: json.JSONDecodeError | None = None
+def _json_start(text: str, pos: int) -> int | None:
+    """Where a call's JSON starts after an opening tag ending at `pos`, or None when none does."""
+    index = _skip_fences(text, pos)
+    return index if index < len(text) and text[index] in _JSON_OPENERS else None
+
+
+def _skip_fences(text: str, pos: int) -> int:
+    """The first index from `pos` past whitespace and Markdown fences (``` or ```json)."""
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if not text.startswith("```", pos):
+            return pos
+        pos += 3
+        if text.startswith("json", pos):
+            pos += 4
+
+
+def _decode_value(text: str, pos: int) -> tuple[Any, int]:
+    """The JSON value at `text[pos]` and where it ends, trying the repairs the docstring lists.
+
+    The value is decoded where it stands, so a `</tool_call>` inside a JSON string is text. Only
+    when that fails is the rest of the block (up to the next closing tag) repaired: full-width
+    punctuation outside strings, then up to two missing closing braces.
+    """
+    try:
+        return decode_at(text, pos)
+    except JsonTextError as exc:
+        first_error = exc
+    cut = text.find(CLOSE_TAG, pos)
+    end = len(text) if cut < 0 else cut
+    body = text[pos:end].rstrip()
+    if body.endswith("```"):
+        body = body[:-3].rstrip()
     for candidate in (body, _ascii_structure(body)):
         for closing in ("", "}", "}}"):
             try:
-                value, _ = _DECODER.raw_decode(candidate + closing)
-            except json.JSONDecodeError as exc:
-                first_error = first_error or exc
+                value, _ = decode_at(candidate + closing)
+            except JsonTextError:
                 continue
-            return value
-    raise MalformedCallError(f"the tool call is not valid JSON: {first_error}", segment)
+            return value, end
+    raise MalformedCallError(f"the tool call is not valid JSON: {first_error}", body)
 
 
 def _as_call(value: Any, segment: str) -> dict[str, Any]:
@@ -171,24 +207,62 @@ def _as_call(value: Any, segment: str) -> dict[str, Any]:
     arguments = value.get("arguments")
     if isinstance(arguments, str):
         try:
-            arguments = json.loads(arguments)
-        except json.JSONDecodeError:
-            raise MalformedCallError("the call's arguments string is not JSON", segment) from None
+            arguments = loads(arguments)
+        except JsonTextError as exc:
+            message = f"the call's arguments string is not JSON: {exc}"
+            raise MalformedCallError(message, segment) from None
     if not isinstance(arguments, dict):
         raise MalformedCallError("the call's arguments must be a JSON object", segment)
     return {"name": value["name"], "arguments": arguments}
 
 
-def _bare_call(text: str) -> dict[str, Any] | None:
-    """A call object written without tags (some servers strip them)."""
-    position = text.find("{")
-    while position >= 0:
+def _calls_in(value: Any, segment: str) -> list[dict[str, Any] | ParseError]:
+    """One decoded block value as calls: an object is one call, an array one call per item."""
+    items = value if isinstance(value, list) and value else [value]
+    calls: list[dict[str, Any] | ParseError] = []
+    for item in items:
         try:
-            value, _ = _DECODER.raw_decode(text[position:])
-        except json.JSONDecodeError:
+            calls.append(_as_call(item, segment))
+        except ParseError as exc:
+            calls.append(exc)
+    return calls
+
+
+def _read_block(text: str, pos: int, calls: list[dict[str, Any] | ParseError]) -> int:
+    """Decode the call values of one tagged block from `pos`; return where scanning resumes.
+
+    A block may hold several values one after the other (each a call or an array of calls); it
+    ends at its closing tag, at text that is not JSON, or at the end of the output.
+    """
+    while True:
+        try:
+            value, end = _decode_value(text, pos)
+        except MalformedCallError as exc:
+            calls.append(exc)
+            return pos + 1
+        calls.extend(_calls_in(value, text[pos:end]))
+        after = _skip_fences(text, end)
+        if after < len(text) and text[after] in _JSON_OPENERS:
+            pos = after
+            continue
+        return after + len(CLOSE_TAG) if text.startswith(CLOSE_TAG, after) else after
+
+
+_BARE_CALL_ATTEMPTS = 200  # `{` positions tried for an untagged call; bounds hostile text
+
+
+def _bare_call(text: str) -> tuple[int, dict[str, Any]] | None:
+    """A call object written without tags (some servers strip them), and where it starts."""
+    position = text.find("{")
+    for _ in range(_BARE_CALL_ATTEMPTS):
+        if position < 0:
+            break
+        try:
+            value, _ = decode_at(text, position)
+        except JsonTextError:
             value = None
         if isinstance(value, dict) and "name" in value and "arguments" in value:
-            return _as_call(value, text)
+            return position, _as_call(value, text)
         position = text.find("{", position + 1)
     return None
 
@@ -196,23 +270,32 @@ def _bare_call(text: str) -> dict[str, Any] | None:
 def extract_calls(text: str) -> tuple[str, list[dict[str, Any] | ParseError]]:
     """Split an output into its thought and its calls (each a call dict or the ParseError).
 
+    Calls are found by decoding the JSON value right after each `<tool_call>`; a tag that no
+    JSON follows is prose (a thought that names the tags), neither a call nor an error.
+
     Raises:
-        NoToolCallError: the text holds no call.
+        NoToolCallError: the text holds no call and no `<tool_call>` tag.
+        MalformedCallError: tags, but no JSON after any of them and no untagged call.
     """
-    if OPEN_TAG not in text:
-        call = _bare_call(text)
-        if call is None:
-            raise NoToolCallError("the output has no <tool_call>", text)
-        return text[: text.find("{")].strip(), [call]
-    thought, *segments = text.split(OPEN_TAG)
     calls: list[dict[str, Any] | ParseError] = []
-    for segment in segments:
-        body = segment.split(CLOSE_TAG, 1)[0]
-        try:
-            calls.append(_as_call(_decode_object(body), body))
-        except ParseError as exc:
-            calls.append(exc)
-    return thought.strip(), calls
+    thought_end: int | None = None
+    position = text.find(OPEN_TAG)
+    while position >= 0:
+        start = _json_start(text, position + len(OPEN_TAG))
+        if start is None:
+            position = text.find(OPEN_TAG, position + len(OPEN_TAG))
+            continue
+        if thought_end is None:
+            thought_end = position
+        position = text.find(OPEN_TAG, _read_block(text, start, calls))
+    if thought_end is not None:
+        return text[:thought_end].strip(), calls
+    bare = _bare_call(text)
+    if bare is not None:
+        return text[: bare[0]].strip(), [bare[1]]
+    if OPEN_TAG in text:
+        raise MalformedCallError("no JSON call follows any <tool_call> tag", text)
+    raise NoToolCallError("the output has no <tool_call>", text)
 
 
 def parse_output(
@@ -236,28 +319,45 @@ def parse_output(
     Raises:
         ParseError: one of the subclasses in the module docstring, with `raw_text` = `text`.
     """
-    convert = screen_converter(resized, screen)
     try:
-        thought, calls = extract_calls(text)
-        actions: list[Action] = []
-        decoded: list[dict[str, Any]] = []
-        errors: list[str] = []
-        for call in calls:
-            try:
-                if isinstance(call, ParseError):
-                    raise call
-                action = _call_action(call, tool, pointer, convert, family)
-            except ParseError as exc:
-                if not actions:
-                    raise
-                errors.append(str(exc))
-                continue
-            actions.append(action)
-            decoded.append(call)
-            pointer = pointer_after([action], pointer)
+        return _parse(text, tool, resized, screen, pointer, family)
     except ParseError as exc:
         exc.raw_text = text
         raise
+    except (ValueError, OverflowError, TypeError, RecursionError) as exc:
+        # Last line of defence: every known cause is refused where it arises (jsontext, the
+        # argument readers in tools); anything new is still the model's mistake, not a crash.
+        raise MalformedCallError(f"unusable output ({type(exc).__name__}: {exc})", text) from exc
+
+
+def _parse(
+    text: str,
+    tool: ToolName,
+    resized: Size,
+    screen: Size,
+    pointer: Point | None,
+    family: str,
+) -> ParsedOutput:
+    convert = screen_converter(resized, screen)
+    thought, calls = extract_calls(text)
+    if not calls:
+        raise NoToolCallError("the output has no tool call", text)
+    actions: list[Action] = []
+    decoded: list[dict[str, Any]] = []
+    errors: list[str] = []
+    for call in calls:
+        try:
+            if isinstance(call, ParseError):
+                raise call
+            action = _call_action(call, tool, pointer, convert, family)
+        except ParseError as exc:
+            if not actions:
+                raise
+            errors.append(str(exc))
+            continue
+        actions.append(action)
+        decoded.append(call)
+        pointer = pointer_after([action], pointer)
     return ParsedOutput(
         action=actions[0],
         extra_actions=tuple(actions[1:]),

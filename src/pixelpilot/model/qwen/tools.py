@@ -25,6 +25,7 @@ A coordinate is [x, y] (floats are rounded) or a string holding exactly two numb
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
@@ -108,6 +109,10 @@ _BUTTONS: dict[str, Literal["back", "home", "menu", "enter"]] = {
     "enter": "enter",
 }
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+# Bounds on numeric arguments: larger values are the model's mistake, refused as bad arguments
+# before any arithmetic can overflow (round(), float(), * 1000).
+MAX_MAGNITUDE = 10**9
+MAX_SECONDS = 600  # a press or wait longer than this is no GUI action (Wait allows 600 too)
 
 
 def _identity(point: Point, field: str) -> Point:
@@ -221,10 +226,26 @@ def _mobile_action(action: str, args: _Args) -> Action:
 
 
 def _positive_ms(args: _Args, field: str) -> int:
-    ms = round(args.number(field) * 1000)
-    if ms <= 0:
-        raise args.error(f"{field} must be a positive number of seconds")
-    return ms
+    seconds = args.number(field)
+    if not 0 < seconds <= MAX_SECONDS:
+        raise args.error(f"{field} must be a positive number of seconds, at most {MAX_SECONDS}")
+    return max(1, round(seconds * 1000))
+
+
+def _finite(value: float) -> bool:
+    """True for a number whose magnitude is at most MAX_MAGNITUDE (never NaN or infinite)."""
+    if isinstance(value, int):
+        return abs(value) <= MAX_MAGNITUDE  # exact for ints of any size; no float() overflow
+    return math.isfinite(value) and abs(value) <= MAX_MAGNITUDE
+
+
+def _short(value: Any) -> str:
+    """A bounded repr for error messages (a hostile value may be huge)."""
+    try:
+        text = repr(value)
+    except ValueError:  # an int beyond Python's int-string conversion limit
+        return f"<{type(value).__name__} too large to print>"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 class _Args:
@@ -232,10 +253,13 @@ class _Args:
 
     def __init__(self, arguments: Mapping[str, Any], convert: PointConverter) -> None:
         if not isinstance(arguments, Mapping):
-            raise ToolCallError(f"arguments must be a JSON object, got {arguments!r}", "")
+            raise ToolCallError(f"arguments must be a JSON object, got {_short(arguments)}", "")
         self.arguments = arguments
         self.convert = convert
-        self.raw = json.dumps(dict(arguments), ensure_ascii=False, default=str)
+        try:
+            self.raw = json.dumps(dict(arguments), ensure_ascii=False, default=str)
+        except (ValueError, RecursionError):  # an unprintable int, or nesting past the limit
+            self.raw = "<arguments too large to print>"
 
     def __contains__(self, field: str) -> bool:
         return self.arguments.get(field) is not None
@@ -246,25 +270,32 @@ class _Args:
     def get(self, field: str) -> Any:
         if field not in self:
             action = self.arguments.get("action", "?")
-            raise self.error(f"action {action!r} needs the argument {field!r}")
+            raise self.error(f"action {_short(action)} needs the argument {field!r}")
         return self.arguments[field]
 
     def text(self, field: str, *, allow_empty: bool = False) -> str:
         value = self.get(field)
         if not isinstance(value, str) or (not value and not allow_empty):
-            raise self.error(f"{field!r} must be a non-empty string, got {value!r}")
+            raise self.error(f"{field!r} must be a non-empty string, got {_short(value)}")
         return value
 
     def number(self, field: str) -> float:
+        """A finite number of magnitude at most MAX_MAGNITUDE (a numeric string is accepted)."""
         value = self.get(field)
         if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-            value = float(value)
+            value = float(value)  # a long digit string becomes inf here: refused below
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error(f"{field!r} must be a number, got {value!r}")
+            raise self.error(f"{field!r} must be a number, got {_short(value)}")
+        if not _finite(value):
+            raise self.error(f"{field!r} must be a finite number of magnitude at most 1e9")
         return float(value)
 
     def point(self, field: str) -> Point:
-        """A coordinate: [x, y] (numbers are rounded), or a string holding exactly two numbers."""
+        """A coordinate: [x, y] (numbers are rounded), or a string holding exactly two numbers.
+
+        Beyond the image the converter reports it out of bounds; NaN, infinities and numbers
+        beyond MAX_MAGNITUDE are bad arguments.
+        """
         value = self.get(field)
         if isinstance(value, str):
             value = [float(n) for n in _NUMBER.findall(value)]
@@ -273,14 +304,18 @@ class _Args:
             or len(value) != 2
             or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
         ):
-            raise self.error(f"{field!r} must be [x, y], got {self.arguments[field]!r}")
+            raise self.error(f"{field!r} must be [x, y], got {_short(self.arguments[field])}")
+        if not all(_finite(v) for v in value):
+            raise self.error(f"{field!r} must hold finite numbers, got {_short(value)}")
         return self.convert(Point(round(value[0]), round(value[1])), field)
 
     def keys(self, field: str) -> tuple[str, ...]:
         value = self.get(field)
         names = [value] if isinstance(value, str) else value
         if not isinstance(names, list) or not names or not all(isinstance(k, str) for k in names):
-            raise self.error(f"{field!r} must be a key name or a list of key names, got {value!r}")
+            raise self.error(
+                f"{field!r} must be a key name or a list of key names, got {_short(value)}"
+            )
         try:
             return Key(keys=tuple(names)).keys
         except ValidationError as exc:
@@ -289,5 +324,5 @@ class _Args:
     def need_pointer(self, pointer: Point | None) -> Point:
         if pointer is None:
             action = self.arguments.get("action")
-            raise self.error(f"{action!r} without a coordinate needs the pointer position")
+            raise self.error(f"{_short(action)} without a coordinate needs the pointer position")
         return pointer
