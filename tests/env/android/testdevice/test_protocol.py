@@ -167,7 +167,7 @@ def test_unknown_service_is_closed_and_unauthenticated_open_ignored(key: Path) -
     with running_device(auth="off") as device:
         sock = _raw_connect(device)
         wire.read_message(sock)
-        sock.sendall(wire.Message(wire.OPEN, 5, 0, b"sync:\0").pack())
+        sock.sendall(wire.Message(wire.OPEN, 5, 0, b"reverse:list-forward\0").pack())
         closed = wire.read_message(sock)
         assert (closed.command, closed.arg1) == (wire.CLSE, 5)
         sock.close()

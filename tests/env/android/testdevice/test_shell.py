@@ -78,7 +78,7 @@ def test_output_status_and_redirections() -> None:
     assert shell.run("echo a; echo b | cat") == b"a\nb\n"
     assert shell.run("echo hidden > /dev/null; echo shown") == b"shown\n"
     assert shell.run("echo saved > /data/local/tmp/f; cat < /data/local/tmp/f") == b"saved\n"
-    assert shell.run("reboot now") == b"/system/bin/sh: reboot: inaccessible or not found\n"
+    assert shell.run("reboot now") == b"/system/bin/sh: reboot: not found\n"
     assert shell.records[-1].argv == ("reboot", "now") and shell.records[-1].status == 127
 
 
@@ -91,7 +91,6 @@ def test_output_status_and_redirections() -> None:
         "echo `x",
         "; echo",
         "echo ( x",
-        "echo $((1+1))",
         "cat <<EOF",
         "echo ${X:-y}",
         "echo >",

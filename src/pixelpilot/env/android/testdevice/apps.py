@@ -13,7 +13,11 @@ from pixelpilot.env.android.testdevice.ui import App, Screen, Widget
 
 
 class Launcher(App):
-    """The home screen: a grid of app icons with labels."""
+    """The home screen: a grid of app icons with labels.
+
+    Like a real launcher's icon view (a TextView with the icon drawn above its text), each
+    icon widget covers the icon square and the label under it: a tap on either opens the app.
+    """
 
     on_home = False
 
@@ -25,20 +29,27 @@ class Launcher(App):
     def activity(self) -> str:
         return f"{self.package}/.Launcher"
 
+    @staticmethod
+    def icon_size(screen: Screen) -> int:
+        """The side of an icon's square in pixels (the widget is taller: the label is below)."""
+        return screen.px(150)
+
     def widgets(self, screen: Screen) -> list[Widget]:
         out = []
-        cell_w = screen.size.width // 4
+        columns = 4 if screen.size.width <= screen.size.height else 6
+        cell_w = screen.size.width // columns
         cell_h = screen.px(300)
-        icon = screen.px(150)
+        icon = self.icon_size(screen)
+        label_h = screen.px(80)
         top = screen.status_height + screen.px(120)
         for index, app in enumerate(a for a in self.apps if a.on_home):
-            row, col = divmod(index, 4)
-            x1 = col * cell_w + (cell_w - icon) // 2
+            row, col = divmod(index, columns)
+            x1 = col * cell_w + screen.px(10)
             y1 = top + row * cell_h
             out.append(
                 Widget(
                     f"icon:{app.package}",
-                    (x1, y1, x1 + icon - 1, y1 + icon - 1),
+                    (x1, y1, x1 + cell_w - screen.px(20) - 1, y1 + icon + label_h - 1),
                     app.label,
                     "icon",
                     color=app.color,
@@ -340,6 +351,8 @@ class Catalog:
 
     apps: dict[str, App] = field(default_factory=dict)
     services: tuple[str, ...] = ()
+    installed: set[str] = field(default_factory=set)
+    """Packages installed over ADB (`pm install`), which `pm uninstall` may remove."""
 
     @property
     def packages(self) -> list[str]:

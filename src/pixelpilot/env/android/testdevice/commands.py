@@ -1,28 +1,33 @@
 """The commands the test device's shell knows, each answering like its Android namesake.
 
-`input` (tap, swipe, draganddrop, text, keyevent, keycombination), `screencap`, `wm`, `pm`,
-`monkey`, `am` (start, force-stop, broadcast), `ime`, `settings`, `dumpsys window`, `getprop`,
-and the toybox basics the adapter uses (`echo`, `mkdir`, `rm`, `cat`, `grep`, `md5sum`, ...).
+Here: `input` (tap, swipe, draganddrop, text, keyevent, keycombination, with a source and
+`-d DISPLAY`), `screencap` (raw, `-p`, `-d DISPLAY`, to a file), `pm` (list packages, path,
+install, uninstall, clear), `monkey`, `am` (start, force-stop, kill, broadcast) and `ime`.
+`system.py` has `wm`, `settings`, `dumpsys`, `getprop`, `uiautomator` and `cmd`; `toolbox.py`
+the toybox basics. `DeviceCommands.table()` is all of them.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import re
-from collections.abc import Callable
 
 from pixelpilot.env.android.keys import parse_keycode
+from pixelpilot.env.android.testdevice.apk import apk_identity, apk_path
 from pixelpilot.env.android.testdevice.phone import ADB_IME, VirtualPhone
-from pixelpilot.env.android.testdevice.shell import CommandFn, Invocation, sleep_command
+from pixelpilot.env.android.testdevice.render import encode_png, encode_raw
+from pixelpilot.env.android.testdevice.shell import CommandFn, Invocation
+from pixelpilot.env.android.testdevice.system import DISPLAY_IDS, SystemCommands
+from pixelpilot.env.android.testdevice.toolbox import TOOLBOX
 
-PROPS = {
-    "ro.product.model": "pixelpilot test device",
-    "ro.product.manufacturer": "pixelpilot",
-    "ro.build.version.release": "14",
-    "ro.build.version.sdk": "34",
-}
+MULTI_DISPLAY_WARNING = (
+    "[Warning] Multiple displays were found, but no display id is specified! Defaulting to the "
+    "first display found, however this default is not guaranteed to be consistent across "
+    "captures. A display id should be specified.\n"
+    "A display ID can be specified with the [-d display-id] option.\n"
+    'See "dumpsys SurfaceFlinger --display-id" for valid display IDs.\n'
+)
+"""What Android's screencap prints on stderr when a phone has several displays and no -d."""
 SOURCES = (
     "touchscreen",
     "touchpad",
@@ -63,32 +68,21 @@ class DeviceCommands:
 
     def __init__(self, phone: VirtualPhone) -> None:
         self.phone = phone
-        self.settings: dict[str, str] = {}
-
-    def table(self) -> dict[str, CommandFn]:
-        simple: dict[str, Callable[[Invocation], int]] = {
+        self.commands: dict[str, CommandFn] = {
             "input": self.input,
             "screencap": self.screencap,
-            "wm": self.wm,
             "pm": self.pm,
             "monkey": self.monkey,
             "am": self.am,
             "ime": self.ime,
-            "settings": self.settings_command,
-            "dumpsys": self.dumpsys,
-            "getprop": self.getprop,
-            "echo": self.echo,
-            "true": lambda inv: 0,
-            "false": lambda inv: 1,
-            "id": self.id,
-            "mkdir": self.mkdir,
-            "rm": self.rm,
-            "cat": self.cat,
-            "grep": self.grep,
-            "md5sum": self.md5sum,
-            "sleep": sleep_command,
+            **TOOLBOX,
         }
-        return simple
+        self.system = SystemCommands(phone, self.commands)
+        self.commands.update(self.system.table())
+
+    def table(self) -> dict[str, CommandFn]:
+        """name -> implementation of every command the device knows."""
+        return dict(self.commands)
 
     # ----- input ---------------------------------------------------------------------------
 
@@ -151,41 +145,97 @@ class DeviceCommands:
     # ----- screen --------------------------------------------------------------------------
 
     def screencap(self, inv: Invocation) -> int:
-        args = [a for a in inv.argv[1:] if a != "-p"]
-        png = "-p" in inv.argv[1:]
-        if len(args) >= 2 and args[0] == "-d":
-            args = args[2:]
-        data = self.phone.screencap_png() if png else self.phone.screencap_raw()
+        """`screencap [-p] [-d DISPLAY_ID] [FILE]`: raw pixels or a PNG, to stdout or FILE.
+
+        With several displays and no `-d`, Android prints MULTI_DISPLAY_WARNING on stderr and
+        captures the first display.
+        """
+        args = list(inv.argv[1:])
+        png = "-p" in args
+        args = [a for a in args if a != "-p"]
+        display: int | None = None
+        if "-d" in args:
+            at = args.index("-d")
+            wanted = args[at + 1] if at + 1 < len(args) else ""
+            ids = DISPLAY_IDS[: self.phone.displays]
+            if wanted not in ids and not (wanted.isdigit() and int(wanted) == 0):
+                inv.err(f"Display Id '{wanted}' is not valid.\n")
+                return 1
+            display = ids.index(wanted) if wanted in ids else 0
+            del args[at : at + 2]
+        elif self.phone.displays > 1:
+            inv.err(MULTI_DISPLAY_WARNING)
+        if display:
+            image = self.phone.secondary_frame()
+            data = encode_png(image) if png else encode_raw(image, self.phone.raw_header)
+        else:
+            data = self.phone.screencap_png() if png else self.phone.screencap_raw()
         if args:
             path = args[0]
-            inv.fs.files[path] = self.phone.screencap_png() if path.endswith(".png") else data
+            if path.endswith(".png") and not png:
+                data = self.phone.screencap_png() if not display else encode_png(image)
+            inv.fs.write(path, data)
         else:
             inv.write(data)
         return 0
 
-    def wm(self, inv: Invocation) -> int:
-        what = inv.argv[1:2]
-        if what == ["size"] and len(inv.argv) == 2:
-            w, h = self.phone.size
-            inv.out(f"Physical size: {w}x{h}\n")
-            return 0
-        if what == ["density"] and len(inv.argv) == 2:
-            inv.out(f"Physical density: {self.phone.screen.density}\n")
-            return 0
-        inv.err("Error: the test device only reports `wm size` and `wm density`\n")
-        return 1
-
     # ----- packages and activities ---------------------------------------------------------
 
     def pm(self, inv: Invocation) -> int:
+        """`pm list packages [-3|-s|-f] [FILTER]`, `pm path`, `pm install [FLAGS] FILE`,
+        `pm uninstall PACKAGE`, `pm clear PACKAGE`."""
         args = inv.argv[1:]
-        if args[:2] != ["list", "packages"]:
-            inv.err("Error: the test device only supports `pm list packages [FILTER]`\n")
+        phone = self.phone
+        flags = {a for a in args[2:] if a.startswith("-")}
+        if args[:2] == ["list", "packages"]:
+            filters = [a for a in args[2:] if not a.startswith("-")]
+            installed = phone.catalog.installed
+            for package in phone.catalog.packages:
+                if "-3" in flags and package not in installed:
+                    continue
+                if "-s" in flags and package in installed:
+                    continue
+                if not filters or filters[0] in package:
+                    where = f"{apk_path(package)}=" if "-f" in flags else ""
+                    inv.out(f"package:{where}{package}\n")
+            return 0
+        if args[:1] == ["path"] and len(args) == 2:
+            if args[1] not in phone.catalog.packages:
+                return 1
+            inv.out(f"package:{apk_path(args[1])}\n")
+            return 0
+        if args[:1] == ["install"] and len(args) >= 2:
+            return self._install(inv, args[-1])
+        if args[:1] == ["uninstall"] and len(args) >= 2:
+            if phone.uninstall(args[-1]):
+                inv.out("Success\n")
+                return 0
+            inv.out("Failure [DELETE_FAILED_INTERNAL_ERROR]\n")
             return 1
-        filters = [a for a in args[2:] if not a.startswith("-")]
-        for package in self.phone.catalog.packages:
-            if not filters or filters[0] in package:
-                inv.out(f"package:{package}\n")
+        if args[:1] == ["clear"] and len(args) == 2:
+            if phone.app(args[1]) is None:
+                inv.out("Failed\n")
+                return 1
+            phone.force_stop(args[1])
+            inv.out("Success\n")
+            return 0
+        inv.err(f"Error: the test device does not support `pm {' '.join(args)}`\n")
+        return 1
+
+    def _install(self, inv: Invocation, path: str) -> int:
+        data = inv.fs.files.get(path)
+        if data is None:
+            inv.err(f"Error: Unable to open file: {path}\n")
+            inv.err("Consider using a file under /data/local/tmp/\n")
+            inv.out("Error: Can't open file: " + path + "\n")
+            return 1
+        found = apk_identity(path, data)
+        if found is None:
+            inv.out("Failure [INSTALL_PARSE_FAILED_NOT_APK: Failed to parse APK file]\n")
+            return 1
+        package, label = found
+        self.phone.install(package, label)
+        inv.out("Success\n")
         return 0
 
     def monkey(self, inv: Invocation) -> int:
@@ -208,9 +258,13 @@ class DeviceCommands:
         if args[0] == "force-stop" and len(args) == 2:
             self.phone.force_stop(args[1])
             return 0
-        if args[0] == "start" and "-n" in args[:-1]:
-            component = args[args.index("-n") + 1]
+        if args[0] == "kill" and len(args) >= 2:
+            return 0  # background processes: nothing to kill on the test device
+        component = _component(args[1:]) if args[0] in ("start", "start-activity") else None
+        if component is not None:
             package, _, activity = component.partition("/")
+            if activity.startswith(package + "."):
+                activity = activity[len(package) :]
             app = self.phone.app(package)
             if app is None or app.activity != f"{package}/{activity}":
                 inv.out(f"Starting: Intent {{ cmp={component} }}\n")
@@ -266,109 +320,11 @@ class DeviceCommands:
         inv.err("usage: ime list [-a] [-s] | ime enable ID | ime set ID\n")
         return 1
 
-    def settings_command(self, inv: Invocation) -> int:
-        args = inv.argv[1:]
-        if len(args) == 3 and args[0] == "get":
-            if args[2] == "default_input_method":
-                inv.out(self.phone.ime + "\n")
-            else:
-                inv.out(self.settings.get(f"{args[1]}/{args[2]}", "null") + "\n")
-            return 0
-        if len(args) == 4 and args[0] == "put":
-            self.settings[f"{args[1]}/{args[2]}"] = args[3]
-            return 0
-        inv.err("usage: settings get|put NAMESPACE KEY [VALUE]\n")
-        return 1
 
-    def dumpsys(self, inv: Invocation) -> int:
-        if inv.argv[1:2] != ["window"]:
-            inv.err("the test device only implements `dumpsys window`\n")
-            return 1
-        focused = self.phone.foreground()
-        inv.out(
-            "WINDOW MANAGER WINDOWS (dumpsys window windows)\n"
-            f"  mCurrentFocus=Window{{1a2b3c u0 {focused}}}\n"
-            f"  mFocusedApp=ActivityRecord{{4d5e6f u0 {focused} t7}}\n"
-        )
-        return 0
-
-    def getprop(self, inv: Invocation) -> int:
-        if len(inv.argv) > 1:
-            inv.out(PROPS.get(inv.argv[1], "") + "\n")
-        else:
-            inv.out("".join(f"[{k}]: [{v}]\n" for k, v in PROPS.items()))
-        return 0
-
-    # ----- toybox basics -----------------------------------------------------------------
-
-    def echo(self, inv: Invocation) -> int:
-        inv.out(" ".join(inv.argv[1:]) + "\n")
-        return 0
-
-    def id(self, inv: Invocation) -> int:
-        inv.out("uid=2000(shell) gid=2000(shell) groups=2000(shell)\n")
-        return 0
-
-    def mkdir(self, inv: Invocation) -> int:
-        parents = "-p" in inv.argv[1:]
-        status = 0
-        for path in (a for a in inv.argv[1:] if not a.startswith("-")):
-            path = path.rstrip("/") or "/"
-            fs = inv.fs
-            if fs.exists(path):
-                if not parents:
-                    inv.err(f"mkdir: '{path}': File exists\n")
-                    status = 1
-                continue
-            if not parents and fs.parent(path) not in fs.dirs:
-                inv.err(f"mkdir: '{path}': No such file or directory\n")
-                status = 1
-                continue
-            while path not in fs.dirs:
-                fs.dirs.add(path)
-                path = fs.parent(path)
-        return status
-
-    def rm(self, inv: Invocation) -> int:
-        flags = "".join(a[1:] for a in inv.argv[1:] if a.startswith("-"))
-        for path in (a for a in inv.argv[1:] if not a.startswith("-")):
-            if path in inv.fs.dirs and "r" not in flags:
-                inv.err(f"rm: {path}: is a directory\n")
-                return 1
-            if not inv.fs.exists(path) and "f" not in flags:
-                inv.err(f"rm: {path}: No such file or directory\n")
-                return 1
-            inv.fs.remove_tree(path)
-        return 0
-
-    def cat(self, inv: Invocation) -> int:
-        if len(inv.argv) == 1:
-            inv.write(inv.stdin)
-            return 0
-        for path in inv.argv[1:]:
-            if path not in inv.fs.files:
-                inv.err(f"cat: {path}: No such file or directory\n")
-                return 1
-            inv.write(inv.fs.files[path])
-        return 0
-
-    def grep(self, inv: Invocation) -> int:
-        patterns = [a for a in inv.argv[1:] if not a.startswith("-")]
-        if not patterns:
-            inv.err("usage: grep [-E] PATTERN\n")
-            return 2
-        try:
-            regex = re.compile(patterns[0])
-        except re.error:
-            regex = re.compile(re.escape(patterns[0]))
-        lines = [
-            line
-            for line in inv.stdin.decode("utf-8", "replace").splitlines(True)
-            if regex.search(line)
-        ]
-        inv.out("".join(lines))
-        return 0 if lines else 1
-
-    def md5sum(self, inv: Invocation) -> int:
-        inv.out(f"{hashlib.md5(inv.stdin).hexdigest()}  -\n")
-        return 0
+def _component(args: list[str]) -> str | None:
+    """The PACKAGE/ACTIVITY an `am start` names, with -n or as the last argument."""
+    if "-n" in args[:-1]:
+        return args[args.index("-n") + 1]
+    if args and "/" in args[-1] and not args[-1].startswith("-") and "://" not in args[-1]:
+        return args[-1]
+    return None

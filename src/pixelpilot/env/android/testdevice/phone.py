@@ -6,9 +6,8 @@ thread-safe. Every state change bumps `version`, which keys the frame caches.
 
 from __future__ import annotations
 
-import io
+import hashlib
 import math
-import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,14 +17,13 @@ from PIL import Image
 
 from pixelpilot.actions import Size
 from pixelpilot.env.android.testdevice.apps import Launcher, default_catalog
-from pixelpilot.env.android.testdevice.render import render
+from pixelpilot.env.android.testdevice.render import encode_png, encode_raw, render
 from pixelpilot.env.android.testdevice.ui import App, Screen, Widget
 
 DEFAULT_IME = "com.google.android.inputmethod.latin/com.android.inputmethod.latin.LatinIME"
 ADB_IME = "com.android.adbkeyboard/.AdbIME"
 LONG_PRESS_MS = 500
-PIXEL_FORMAT_RGBA_8888 = 1
-COLORSPACE_SRGB = 1
+SECONDARY_SIZE = Size(1280, 720)
 
 
 @dataclass(frozen=True)
@@ -48,6 +46,14 @@ class VirtualPhone:
         adbkeyboard: whether the ADBKeyboard IME is installed (it starts out not enabled).
         animation_ms: how long app transitions animate (0: switches are instant).
         raw_header: 16 (newer Android: width, height, format, colorspace) or 12 bytes.
+        displays: how many displays the phone has; the second (and any further) one is an
+            external 1280x720 screen showing a blank presentation.
+
+    Attributes:
+        physical: the natural display size (portrait for a phone) that `wm size` reports.
+        override_size, override_density: set by `wm size WxH` / `wm density D` (None: reset).
+        rotation: 0-3, quarter turns counter-clockwise (`settings put system user_rotation`);
+            at 1 and 3 the screen, screenshots and input coordinates are landscape.
     """
 
     def __init__(
@@ -58,7 +64,14 @@ class VirtualPhone:
         adbkeyboard: bool = False,
         animation_ms: int = 0,
         raw_header: int = 16,
+        displays: int = 1,
     ) -> None:
+        self.physical = size
+        self.physical_density = density
+        self.override_size: Size | None = None
+        self.override_density: int | None = None
+        self.rotation = 0
+        self.displays = displays
         self.screen = Screen(size, density)
         self.catalog = default_catalog(adbkeyboard=adbkeyboard)
         self.launcher = next(a for a in self.catalog.apps.values() if isinstance(a, Launcher))
@@ -89,6 +102,19 @@ class VirtualPhone:
 
     def app(self, package: str) -> App | None:
         return self.catalog.apps.get(package)
+
+    def apply_geometry(self) -> None:
+        """Recompute the screen after a rotation or a `wm` override."""
+        w, h = self.override_size or self.physical
+        self.screen.size = Size(h, w) if self.rotation % 2 else Size(w, h)
+        self.screen.density = self.override_density or self.physical_density
+        self.slop = round(8 * self.screen.density / 160)
+        self.changed()
+
+    def rotate(self, rotation: int) -> None:
+        """Turn the display to `rotation` (0-3 quarter turns)."""
+        self.rotation = rotation % 4
+        self.apply_geometry()
 
     def changed(self, *, transition: bool = False) -> None:
         self.version += 1
@@ -227,6 +253,28 @@ class VirtualPhone:
         self.changed(transition=True)
         return True
 
+    def install(self, package: str, label: str) -> None:
+        """Register an installed app: it gets a launcher icon and can be opened."""
+        if package not in self.catalog.apps:
+            digest = hashlib.sha256(package.encode()).digest()
+            app = App(package, label, (digest[0] // 2 + 64, digest[1] // 2 + 64, digest[2] // 2))
+            self.catalog.apps[package] = app
+            self.catalog.installed.add(package)
+            self.launcher.apps.append(app)
+            self.changed()
+
+    def uninstall(self, package: str) -> bool:
+        """Remove an app `install` added (system apps stay); False when there was none."""
+        app = self.catalog.apps.get(package)
+        if app is None or package not in self.catalog.installed:
+            return False
+        self.force_stop(package)
+        del self.catalog.apps[package]
+        self.catalog.installed.discard(package)
+        self.launcher.apps.remove(app)
+        self.changed()
+        return True
+
     def force_stop(self, package: str) -> None:
         app = self.app(package)
         if app is None or app is self.launcher:
@@ -292,18 +340,14 @@ class VirtualPhone:
             assert isinstance(data, bytes)
             return data
         image = self.frame()
-        if kind == "png":
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG")
-            data = buffer.getvalue()
-        else:
-            header = struct.pack("<III", *self.size, PIXEL_FORMAT_RGBA_8888)
-            if self.raw_header == 16:
-                header += struct.pack("<I", COLORSPACE_SRGB)
-            data = header + image.convert("RGBA").tobytes()
+        data = encode_png(image) if kind == "png" else encode_raw(image, self.raw_header)
         if kind == "raw" and not animating:
             self._cache[kind] = (self.version, data)
         return data
+
+    def secondary_frame(self) -> Image.Image:
+        """The external display's picture (displays after the first)."""
+        return Image.new("RGB", SECONDARY_SIZE, (24, 24, 48))
 
     def screencap_png(self) -> bytes:
         """What `screencap -p` prints: a PNG of the screen."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import struct
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
@@ -60,13 +62,16 @@ def _widget(
     x1, y1, x2, y2 = w.box
     text_size = screen.px(44)
     if w.kind == "icon":
-        draw.rounded_rectangle(w.box, radius=screen.px(36), fill=w.color)
-        _centered(draw, w.box, w.label[:1], screen.px(80), (255, 255, 255))
-        label_box = (x1 - screen.px(60), y2 + screen.px(10), x2 + screen.px(60), y2 + screen.px(70))
+        side = Launcher.icon_size(screen)
+        left = (x1 + x2 + 1 - side) // 2
+        square = (left, y1, left + side - 1, y1 + side - 1)
+        draw.rounded_rectangle(square, radius=screen.px(36), fill=w.color)
+        _centered(draw, square, w.label[:1], screen.px(80), (255, 255, 255))
+        label_box = (x1, y1 + side + screen.px(10), x2, y2)
         _centered(draw, label_box, w.label, screen.px(38), (255, 255, 255) if dark else TEXT)
         if pressed:
             draw.rounded_rectangle(
-                w.box, radius=screen.px(36), outline=(255, 255, 0), width=screen.px(8)
+                square, radius=screen.px(36), outline=(255, 255, 0), width=screen.px(8)
             )
     elif w.kind == "button":
         draw.rounded_rectangle(w.box, radius=screen.px(24), fill=w.color)
@@ -177,3 +182,22 @@ def render(screen: Screen, app: App, *, focus: str | None, volume: int) -> Image
         )
     _system_bars(draw, screen, volume)
     return image
+
+
+PIXEL_FORMAT_RGBA_8888 = 1
+COLORSPACE_SRGB = 1
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """What `screencap -p` prints for `image`."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def encode_raw(image: Image.Image, header: int) -> bytes:
+    """Raw screencap bytes of `image`: the 12- or 16-byte header, then RGBA_8888 pixels."""
+    head = struct.pack("<III", image.width, image.height, PIXEL_FORMAT_RGBA_8888)
+    if header == 16:
+        head += struct.pack("<I", COLORSPACE_SRGB)
+    return head + image.convert("RGBA").tobytes()

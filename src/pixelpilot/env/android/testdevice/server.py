@@ -1,9 +1,13 @@
 """AdbTestDevice: an ADB device on 127.0.0.1 that speaks the real wire protocol.
 
 It authenticates clients the way adbd does (a random token signed with the client's RSA key,
-or a new public key accepted as if the user tapped "Allow"), serves the `shell:` and `exec:`
-services through its own `sh -c` (see `shell.py`) and a VirtualPhone, respects flow control
-(one WRTE in flight per stream until the client's OKAY), and injects the faults of `Faults`.
+or a new public key accepted as if the user tapped "Allow"), serves the `shell:` (protocol v1
+and, for clients that negotiate the `shell_v2` feature, v2 with exit status and stderr apart)
+and `exec:` services through its own `sh -c` (see `shell.py`) and a VirtualPhone, and the
+`sync:` service (push, pull, stat, list; see `services.py`) on the phone's file system. It
+respects flow control (one WRTE in flight per stream until the client's OKAY), and injects the
+faults of `Faults`. Other services (`reverse:`, `abb:`, `framebuffer:`, ...) are refused with
+CLSE, as adbd refuses services it does not have.
 """
 
 from __future__ import annotations
@@ -26,6 +30,11 @@ from pixelpilot.env.android.testdevice.auth import KeyFormatError, KeyStore, dec
 from pixelpilot.env.android.testdevice.commands import DeviceCommands
 from pixelpilot.env.android.testdevice.faults import Faults, FaultState
 from pixelpilot.env.android.testdevice.phone import VirtualPhone
+from pixelpilot.env.android.testdevice.services import (
+    SyncSession,
+    parse_destination,
+    shell_v2_packets,
+)
 from pixelpilot.env.android.testdevice.shell import Shell, ShellRecord
 from pixelpilot.env.android.testdevice.wire import Message
 
@@ -33,8 +42,12 @@ log = logging.getLogger("pixelpilot.adbdevice")
 
 BANNER = (
     b"device::ro.product.name=pixelpilot;ro.product.model=pixelpilot_test_device;"
-    b"ro.product.device=pixelpilot;features=cmd"
+    b"ro.product.device=pixelpilot;features=shell_v2,fixed_push_mkdir"
 )
+"""The CNXN banner. Features name what a client may use: shell protocol v2, and a SEND that
+creates missing directories. `cmd` is left out on purpose: with it, `adb install` streams the
+APK through `cmd package install -S`; without it, adb pushes the file and runs `pm install`,
+as it does on older devices (and as `adbutils` always does)."""
 
 
 class DeviceConfig(BaseModel):
@@ -54,14 +67,32 @@ class DeviceConfig(BaseModel):
     adbkeyboard: bool = Field(False, description="ADBKeyboard IME installed (not yet enabled)")
     animation_ms: int = Field(0, ge=0, description="app transition animation length in ms")
     raw_header: Literal[12, 16] = Field(16, description="raw screencap header length in bytes")
+    displays: int = Field(
+        1,
+        ge=1,
+        le=3,
+        description="displays the phone has; with more than one, `screencap` without `-d` "
+        "warns on stderr as Android does (a foldable, an emulator with an external display)",
+    )
     faults: Faults = Field(default_factory=Faults)
 
 
 class _Stream:
-    def __init__(self, remote: int, data: bytes, chunk: int) -> None:
+    """One open stream: what is still to be sent, and whether it ends once that is sent.
+
+    `waiting` is True while a WRTE is in flight (the client has not acknowledged it with OKAY).
+    """
+
+    def __init__(self, remote: int, sync: SyncSession | None = None) -> None:
         self.remote = remote
+        self.chunks: list[bytes] = []
+        self.waiting = False
+        self.closing = False
+        self.sync = sync
+
+    def queue(self, data: bytes, chunk: int) -> None:
         view = memoryview(data)
-        self.chunks = [bytes(view[i : i + chunk]) for i in range(0, len(data), chunk)]
+        self.chunks += [bytes(view[i : i + chunk]) for i in range(0, len(data), chunk)]
 
 
 class _Connection:
@@ -132,9 +163,11 @@ class _Connection:
             self.open(message)
         elif command == wire.OKAY:
             if message.arg1 in self.streams:
+                self.streams[message.arg1].waiting = False
                 self.pump(message.arg1)
         elif command == wire.WRTE:
             self.send(Message(wire.OKAY, message.arg1, message.arg0))
+            self.received(message.arg1, message.data)
         elif command == wire.CLSE:
             self.streams.pop(message.arg1, None)
 
@@ -169,25 +202,49 @@ class _Connection:
                 self.connected()
 
     def open(self, message: Message) -> None:
-        destination = message.data.rstrip(b"\0").decode("utf-8", "replace")
-        service, _, command = destination.partition(":")
-        if service not in ("shell", "exec") or not command:
-            log.info("refusing service %r", destination)
+        text = message.data.rstrip(b"\0").decode("utf-8", "replace")
+        destination = parse_destination(text)
+        stream = _Stream(message.arg0)
+        if destination.service in ("shell", "exec") and destination.command:
+            log.info("%s: %s", text.partition(":")[0], destination.command)
+            result = self.device.shell.execute(destination.command, service=destination.service)
+            if destination.shell_v2:
+                stream.chunks = shell_v2_packets(result, self.max_payload)
+            else:
+                stream.queue(result.merged, self.max_payload)
+            stream.closing = True
+        elif destination.service == "sync":
+            log.info("sync: opened")
+            stream.sync = SyncSession(self.device.shell.fs)
+        else:
+            log.info("refusing service %r", text)
             self.send(Message(wire.CLSE, 0, message.arg0))
             return
-        log.info("%s: %s", service, command)
-        output = self.device.shell.run(command, service=service)
         local = self.next_id
         self.next_id += 1
-        self.streams[local] = _Stream(message.arg0, output, self.max_payload)
+        self.streams[local] = stream
         self.send(Message(wire.OKAY, local, message.arg0))
+        self.pump(local)
+
+    def received(self, local: int, data: bytes) -> None:
+        """Data the client wrote to stream `local` (sync requests; stdin is ignored)."""
+        stream = self.streams.get(local)
+        if stream is None or stream.sync is None:
+            return
+        with self.device.lock:
+            reply = stream.sync.feed(data)
+        stream.queue(reply, self.max_payload)
+        stream.closing = stream.sync.finished
         self.pump(local)
 
     def pump(self, local: int) -> None:
         stream = self.streams[local]
+        if stream.waiting:
+            return
         if stream.chunks:
+            stream.waiting = True
             self.send(Message(wire.WRTE, local, stream.remote, stream.chunks.pop(0)))
-        else:
+        elif stream.closing:
             del self.streams[local]
             self.send(Message(wire.CLSE, local, stream.remote))
 
@@ -220,6 +277,7 @@ class AdbTestDevice:
             adbkeyboard=self.config.adbkeyboard,
             animation_ms=self.config.animation_ms,
             raw_header=self.config.raw_header,
+            displays=self.config.displays,
         )
         self.shell = Shell(DeviceCommands(self.phone).table(), self.lock)
         self.keys = KeyStore()

@@ -3,8 +3,10 @@
 `Shell.run(line)` is what adbd's `sh -c LINE` does on the test device: every simple command
 that executes (including those inside `$(...)`, after `;`, `&&`, `|`, in groups) is appended
 to the record with its final argv, so a test can prove exactly which commands ran. Commands
-the device does not know fail like on Android (`sh: NAME: inaccessible or not found`, status
-127) and are recorded too.
+the device does not know fail like on Android (`/system/bin/sh: NAME: not found`, status 127)
+and are recorded too. `Shell.execute(line)` keeps stdout and stderr apart (in the order they
+were written) with the exit status, for shell protocol v2; `Shell.run` merges them as the v1
+`shell:` and `exec:` services do.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
+from pixelpilot.env.android.testdevice.arith import ArithError, evaluate
+from pixelpilot.env.android.testdevice.fs import VirtualFs
 from pixelpilot.env.android.testdevice.shparse import (
     AndOr,
     Group,
@@ -27,6 +32,47 @@ from pixelpilot.env.android.testdevice.shparse import (
 )
 
 IFS = " \t\n"
+STDOUT = 1
+STDERR = 2
+
+
+@dataclass(frozen=True)
+class ShellResult:
+    """What one command line printed and how it ended.
+
+    Attributes:
+        output: (1 or 2, bytes) pieces in the order they were written (stdout 1, stderr 2).
+        status: the exit status of the last command (0-255).
+    """
+
+    output: tuple[tuple[int, bytes], ...]
+    status: int
+
+    @property
+    def merged(self) -> bytes:
+        """stdout and stderr interleaved, as a session without shell protocol v2 sees them."""
+        return b"".join(data for _, data in self.output)
+
+    def stream(self, fd: int) -> bytes:
+        return b"".join(data for kind, data in self.output if kind == fd)
+
+
+class _Sink:
+    """Collects one stream's writes into the ordered output of a whole command line."""
+
+    def __init__(self, fd: int, ordered: list[tuple[int, bytes]]) -> None:
+        self.fd = fd
+        self.ordered = ordered
+
+    def append(self, data: bytes) -> None:
+        if data:
+            self.ordered.append((self.fd, data))
+
+
+class Writer(Protocol):
+    """Where a command's output goes: a list of chunks or a `_Sink`."""
+
+    def append(self, data: bytes, /) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -64,26 +110,6 @@ class Invocation:
 CommandFn = Callable[[Invocation], int]
 
 
-class VirtualFs:
-    """Directories and files the shell can create (for `mkdir`, `rm`, `cat` and redirections)."""
-
-    def __init__(self) -> None:
-        self.dirs: set[str] = {"/", "/data", "/data/local", "/data/local/tmp", "/sdcard", "/dev"}
-        self.files: dict[str, bytes] = {}
-
-    @staticmethod
-    def parent(path: str) -> str:
-        return path.rstrip("/").rsplit("/", 1)[0] or "/"
-
-    def exists(self, path: str) -> bool:
-        return path in self.dirs or path in self.files
-
-    def remove_tree(self, path: str) -> None:
-        prefix = path.rstrip("/") + "/"
-        self.dirs = {d for d in self.dirs if d != path and not d.startswith(prefix)}
-        self.files = {f: v for f, v in self.files.items() if f != path and not f.startswith(prefix)}
-
-
 class Shell:
     """An `sh -c` for the test device.
 
@@ -109,15 +135,29 @@ class Shell:
 
     def run(self, line: str, *, service: str = "shell") -> bytes:
         """Run one command line; returns what the session prints (stdout and stderr)."""
+        return self.execute(line, service=service).merged
+
+    def execute(self, line: str, *, service: str = "shell") -> ShellResult:
+        """Run one command line; returns its stdout and stderr apart, and its exit status."""
         with self.lock:
             self.lines.append((service, line))
         try:
             script = parse(line)
         except ShellSyntaxError as exc:
-            return f"/system/bin/sh: {exc}\n".encode()
+            return ShellResult(((STDERR, f"/system/bin/sh: {exc}\n".encode()),), 2)
         run = _Run(self, line, service)
-        run.script(script, run.output, run.output)
-        return b"".join(run.output)
+        ordered: list[tuple[int, bytes]] = []
+        run.err = _Sink(STDERR, ordered)
+        run.subshell(script, _Sink(STDOUT, ordered), run.err)
+        return ShellResult(tuple(ordered), run.status & 0xFF)
+
+
+class _Exit(Exception):
+    """`exit N`: ends the (sub)shell with status N."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class _Run:
@@ -129,47 +169,63 @@ class _Run:
         self.service = service
         self.env = dict(shell.base_env)
         self.status = 0
-        self.output: list[bytes] = []
+        self.err: Writer = []
 
-    def script(self, script: tuple[AndOr, ...], out: list[bytes], err: list[bytes]) -> None:
+    def script(self, script: tuple[AndOr, ...], out: Writer, err: Writer) -> None:
         for and_or in script:
             for op, pipeline in and_or.items:
                 if (op == "&&" and self.status != 0) or (op == "||" and self.status == 0):
                     continue
                 self.status = self.pipeline(pipeline, out, err)
 
-    def pipeline(self, pipeline: Pipeline, out: list[bytes], err: list[bytes]) -> int:
+    def subshell(self, script: tuple[AndOr, ...], out: Writer, err: Writer) -> None:
+        """Run `script` as a (sub)shell: `exit` ends it, not the whole command line."""
+        try:
+            self.script(script, out, err)
+        except _Exit as done:
+            self.status = done.status
+
+    def pipeline(self, pipeline: Pipeline, out: Writer, err: Writer) -> int:
         data = b""
         status = 0
         for command in pipeline.commands:
             if isinstance(command, Group):
                 inner: list[bytes] = []
-                self.script(command.script, inner, err)
+                self.subshell(command.script, inner, err)
                 data, status = b"".join(inner), self.status
             else:
                 data, status = self.simple(command, data, err)
         out.append(data)
         return status
 
-    def simple(self, command: Simple, stdin: bytes, err: list[bytes]) -> tuple[bytes, int]:
+    def simple(self, command: Simple, stdin: bytes, err: Writer) -> tuple[bytes, int]:
         argv: list[str] = []
-        for word in command.words:
-            argv.extend(self.expand(word))
-        values = {
-            name: "".join(self.expand(word, split=False)) for name, word in command.assignments
-        }
+        try:
+            for word in command.words:
+                argv.extend(self.expand(word))
+            if not argv:
+                self.status = 0  # an assignment alone ends with its last substitution's status
+            values = {
+                name: "".join(self.expand(word, split=False)) for name, word in command.assignments
+            }
+        except ArithError as exc:
+            err.append(f"/system/bin/sh: {exc}\n".encode())
+            return b"", 1
         if not argv:
             self.env.update(values)
-            return b"", 0
+            return b"", self.status
         fs = self.shell.fs
         for redirect in command.redirects:
             if redirect.fd == 0 and redirect.op == "<":
                 stdin = fs.files.get("".join(self.expand(redirect.target, split=False)), b"")
         inv = Invocation(argv=argv, stdin=stdin, env={**self.env, **values}, fs=fs)
         name = argv[0]
+        if name == "exit":
+            code = argv[1] if len(argv) > 1 else str(self.status)
+            raise _Exit(int(code) & 0xFF if code.lstrip("-").isdigit() else 2)
         fn = self.shell.commands.get(name.rsplit("/", 1)[-1] if name.startswith("/") else name)
         if fn is None:
-            inv.err(f"/system/bin/sh: {name}: inaccessible or not found\n")
+            inv.err(f"/system/bin/sh: {name}: not found\n")
             status = 127
         elif name == "sleep":
             status = fn(inv)  # sleeping must not block other connections' commands
@@ -199,7 +255,7 @@ class _Run:
             fs = self.shell.fs
             with self.shell.lock:
                 old = fs.files.get(target, b"") if redirect.op == ">>" else b""
-                fs.files[target] = old + payload
+                fs.write(target, old + payload)
         return (b"", err) if redirect.fd == 1 else (out, b"")
 
     def expand(self, word: Word, *, split: bool = True) -> list[str]:
@@ -232,8 +288,10 @@ class _Run:
             return part.text
         if part.kind == "var":
             return self.variable(part.text)
+        if part.kind == "arith":
+            return str(evaluate(part.text, self.variable))
         captured: list[bytes] = []
-        self.script(part.script, captured, self.output)
+        self.subshell(part.script, captured, self.err)
         return b"".join(captured).decode("utf-8", "replace").rstrip("\n")
 
     def variable(self, name: str) -> str:
@@ -261,4 +319,12 @@ def sleep_command(inv: Invocation) -> int:
     return 0
 
 
-__all__ = ["CommandFn", "Invocation", "Shell", "ShellRecord", "VirtualFs", "sleep_command"]
+__all__ = [
+    "CommandFn",
+    "Invocation",
+    "Shell",
+    "ShellRecord",
+    "ShellResult",
+    "VirtualFs",
+    "sleep_command",
+]

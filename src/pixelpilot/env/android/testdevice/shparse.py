@@ -5,10 +5,11 @@ adbd hands every `shell:` command line to `/system/bin/sh -c`. This parser under
 of the shell grammar that decide WHICH commands run and WITH WHICH arguments: single and double
 quotes, backslash escapes, line continuations, comments, the operators `;` `&` `&&` `||` `|`,
 newlines, `( ... )` groups, redirections, variable expansion (`$NAME`, `${NAME}`, `$?`) and
-command substitution (`$(...)` and backquotes). Compound commands (`if`, `for`, `while`, `case`,
-functions) are not interpreted: their words run as ordinary commands that are not found, so
-they still show up in the device's command record. Globs are left as written (no files match).
-Arithmetic expansion and here-documents are refused with a syntax error, and nothing runs.
+command substitution (`$(...)` and backquotes), and arithmetic expansion (`$((...))`, evaluated
+by `arith.py`). Compound commands (`if`, `for`, `while`, `case`, functions) are not interpreted:
+their words run as ordinary commands that are not found, so they still show up in the device's
+command record. Globs are left as written (no files match). Here-documents are refused with a
+syntax error, and nothing runs.
 """
 
 from __future__ import annotations
@@ -27,13 +28,13 @@ class ShellSyntaxError(Exception):
 
 @dataclass(frozen=True)
 class Part:
-    """A piece of a word: literal text, a variable, or a command substitution.
+    """A piece of a word: literal text, a variable, a command substitution, or arithmetic.
 
     `quoted` parts are never split into several fields; a quoted empty literal keeps an empty
     word alive (`''` is an empty argument).
     """
 
-    kind: Literal["lit", "var", "sub"]
+    kind: Literal["lit", "var", "sub", "arith"]
     text: str
     quoted: bool
     script: tuple[AndOr, ...] = ()
@@ -81,7 +82,7 @@ def parse(source: str) -> tuple[AndOr, ...]:
 
     Raises:
         ShellSyntaxError: unterminated quotes or substitutions, a stray operator, or an
-            unsupported construct (arithmetic, here-documents).
+            unsupported construct (here-documents, `${X:-y}` forms).
     """
     parser = _Parser(source, 0)
     script = parser.script(closing=None)
@@ -295,7 +296,8 @@ class _Parser:
         c = self.peek()
         if c == "(":
             if self.peek(1) == "(":
-                raise self.error("arithmetic expansion is not supported")
+                parts.append(self.arithmetic(quoted))
+                return
             inner = _Parser(self.src, self.i + 1)
             script = inner.script(closing=")")
             parts.append(Part("sub", self.src[self.i + 1 : inner.i - 1], quoted, script))
@@ -318,6 +320,25 @@ class _Parser:
             self.i += 1
         else:
             parts.append(Part("lit", "$", quoted))
+
+    def arithmetic(self, quoted: bool) -> Part:
+        """`$((EXPR))` with the cursor on the first "(": the expression's text, unevaluated."""
+        depth = 0
+        j = self.i + 2
+        while j < len(self.src):
+            c = self.src[j]
+            if c == "(":
+                depth += 1
+            elif c == ")":
+                if depth == 0:
+                    if self.src[j + 1 : j + 2] != ")":
+                        raise self.error("arithmetic expansion must end with '))'")
+                    text = self.src[self.i + 2 : j]
+                    self.i = j + 2
+                    return Part("arith", text, quoted)
+                depth -= 1
+            j += 1
+        raise self.error("unterminated arithmetic expansion")
 
     def backquoted(self, quoted: bool) -> Part:
         j = self.i + 1

@@ -39,7 +39,8 @@ class Screen:
 
     @property
     def u(self) -> float:
-        return self.size.width / 1080
+        """Layout unit: the short side / 1080, so a turned screen keeps its proportions."""
+        return min(self.size) / 1080
 
     @property
     def status_height(self) -> int:
