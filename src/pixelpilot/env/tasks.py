@@ -61,6 +61,11 @@ TASK_SUITES.register(
     "fake", "pixelpilot.env.fake:FAKE_TASKS", help="the fake environment's screens (--env fake)"
 )
 TASK_SUITES.register(
+    "desktop",
+    "pixelpilot.env.desktop.tasks:DESKTOP_TASKS",
+    help="real Debian applications on a private display (--env desktop)",
+)
+TASK_SUITES.register(
     "sandbox",
     "pixelpilot.env.browser.sandbox:SANDBOX_TASKS",
     help="the bundled web sandbox (--env browser)",

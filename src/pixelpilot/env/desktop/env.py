@@ -1,16 +1,19 @@
-"""DesktopEnv: an X11 desktop, captured with mss and driven with pyautogui.
+r"""DesktopEnv: an X11 desktop, captured with mss and driven with pyautogui.
 
 One monitor of an X display (the user's, or a private Xvfb started for the environment's
-lifetime) is the screen. Screenshot pixels are converted to input coordinates in one place,
-`ScreenGeometry.to_input`, which adds the monitor's origin and divides by the capture scale.
+lifetime, with a window manager) is the screen. Screenshot pixels are converted to input
+coordinates in one place, `ScreenGeometry.to_input`, which adds the monitor's origin and divides
+by the capture scale.
 
 Input paths, and why:
 - pointer (click, move, drag, scroll): pyautogui, with its fail-safe on: moving the pointer
   into a screen corner stops the run (`Interrupted`). Its corner pixels are therefore refused
   as targets, since the agent's own pointer resting there would stop the next step;
 - keys and text: XTEST through python-xlib on our own connection (see `desktop.keyboard`), which
-  delivers any Unicode text exactly, newlines as Enter; what cannot be typed is refused, never
-  dropped.
+  delivers any Unicode text exactly; what cannot be typed is refused, never dropped. One newline
+  rule, as in the browser and on Android: "\n", "\r\n" and a lone "\r" each type one Enter;
+- applications (`open_app`, `launch`, a `desktop:` task's apps): started by `desktop.session`,
+  each waited for until its window is mapped and focused.
 pyautogui keeps module-level X state, so within one process one DesktopEnv acts at a time; the
 environment re-points pyautogui at its own display before each action.
 """
@@ -21,8 +24,6 @@ import contextlib
 import time
 from collections.abc import Sequence
 from typing import Any, assert_never
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pixelpilot._extras import require
 from pixelpilot.actions import (
@@ -36,6 +37,7 @@ from pixelpilot.actions import (
     Move,
     Observation,
     OpenApp,
+    Outcome,
     Point,
     Scroll,
     Size,
@@ -50,9 +52,13 @@ from pixelpilot.actions import (
 from pixelpilot.env.base import EnvironmentBase, Execution, wait_until_settled
 from pixelpilot.env.desktop.calibration import CalibrationWindow
 from pixelpilot.env.desktop.capture import capture_image, keep_image_blocks
+from pixelpilot.env.desktop.config import DesktopConfig
+from pixelpilot.env.desktop.episode import Episode
 from pixelpilot.env.desktop.geometry import ScreenGeometry, screen_geometry
 from pixelpilot.env.desktop.keyboard import Keyboard
 from pixelpilot.env.desktop.keys import check_keys, check_typable
+from pixelpilot.env.desktop.session import Programs
+from pixelpilot.env.desktop.windows import focused_window
 from pixelpilot.env.desktop.x11 import (
     DesktopUnavailableError,
     connect,
@@ -60,7 +66,6 @@ from pixelpilot.env.desktop.x11 import (
     load_pyautogui,
     point_pyautogui_at,
     resolve_display,
-    window_title,
 )
 from pixelpilot.env.desktop.xvfb import VirtualDisplay
 from pixelpilot.errors import (
@@ -71,76 +76,32 @@ from pixelpilot.errors import (
     UnsupportedActionError,
 )
 
-PIXELS_PER_NOTCH = 50
-"""Pixels one mouse-wheel click scrolls, roughly: Chromium on X11 moves 53 px per click and
-Firefox three lines (about 57 px). A Scroll of N pixels turns the wheel
-round(N / scroll_pixels_per_notch) clicks (this constant by default), at least one."""
-
+__all__ = ["DesktopConfig", "DesktopEnv"]
 
 REBIND_PAUSE = 0.1
 """Seconds typing pauses, at least, before it rebinds spare keycodes (see `desktop.keyboard`)."""
 
 
-class DesktopConfig(BaseModel):
-    """Options of the desktop environment (CLI: --virtual-display, --monitor, --env-opt)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    display: str | None = Field(
-        None, description="X display to drive, e.g. ':0' (default: $DISPLAY)"
-    )
-    virtual_display: str | None = Field(
-        None,
-        description="'WxH' in pixels: run on a private Xvfb of this size, stopped by close()",
-    )
-    monitor: int = Field(1, ge=1, description="mss monitor number, 1 = the first monitor")
-    settle_timeout: float = Field(
-        2.0, ge=0, description="seconds to wait after an action for the screen to stop changing"
-    )
-    settle_interval: float = Field(
-        0.05, gt=0, description="seconds between the captures compared while settling"
-    )
-    type_interval_ms: int = Field(
-        5, ge=0, le=1000, description="milliseconds to wait after each typed character"
-    )
-    drag_seconds: float = Field(
-        0.3, ge=0, le=10, description="seconds a drag takes from press to release"
-    )
-    scroll_pixels_per_notch: int = Field(
-        PIXELS_PER_NOTCH, gt=0, description="pixels one mouse-wheel click is taken to scroll"
-    )
-    startup_timeout: float = Field(
-        10.0, gt=0, description="seconds to wait for Xvfb or the calibration window to start"
-    )
-
-    @field_validator("virtual_display")
-    @classmethod
-    def _check_size(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                Size.parse(value)
-            except ConfigError as exc:
-                raise ValueError(str(exc)) from None
-        return value
-
-    @model_validator(mode="after")
-    def _one_display(self) -> DesktopConfig:
-        if self.display is not None and self.virtual_display is not None:
-            raise ValueError("give either display or virtual_display, not both")
-        return self
-
-
 class DesktopEnv(EnvironmentBase):
     """An X11 desktop monitor as an environment.
 
+    On a private display (`virtual_display`) a window manager (`wm`) gives windows focus,
+    decorations and stacking; `launch` commands start at each reset, `open_app` starts an
+    installed application by name, and `desktop:` tasks (`pixelpilot.env.desktop.tasks`) start
+    in a fresh home folder and are judged by `evaluate`. Everything started is stopped by the
+    next reset (applications) or by close (all).
+
     Raises (construction):
-        DesktopUnavailableError: no display to use, it is unreachable, or Xvfb is missing.
+        DesktopUnavailableError: no display to use, it is unreachable, or Xvfb or the window
+            manager is missing.
         MissingExtraError: mss, pyautogui or python-xlib is not installed.
         ConfigError: the monitor does not exist.
     """
 
     name = "desktop"
-    supported_actions = frozenset({"click", "move", "drag", "scroll", "type", "key", "wait"})
+    supported_actions = frozenset(
+        {"click", "move", "drag", "scroll", "type", "key", "open_app", "wait"}
+    )
     Config = DesktopConfig
 
     def __init__(self, config: DesktopConfig | None = None) -> None:
@@ -169,6 +130,16 @@ class DesktopEnv(EnvironmentBase):
             self.display_name = resolve_display(config.display)
         self._xdisplay = connect(self.display_name)
         self._stack.callback(self._xdisplay.close)
+        self.programs = Programs(
+            self.display_name, self._xdisplay, private=self.virtual is not None
+        )
+        self._stack.callback(self.programs.stop_all)
+        self.episode = Episode(
+            self.programs, private=self.virtual is not None, window_timeout=config.window_timeout
+        )
+        self._stack.callback(self.episode.end)
+        if self.virtual is not None and config.wm != "none":
+            self.programs.start_wm(config.wm, timeout=config.startup_timeout)
         self._keyboard = Keyboard(self._xdisplay)
         self._stack.callback(self._keyboard.restore)
         self._pyautogui = load_pyautogui(self.display_name)
@@ -205,10 +176,14 @@ class DesktopEnv(EnvironmentBase):
     # -- observing -------------------------------------------------------------------------
 
     def reset(self, *, task: Task | None = None) -> Observation:
-        """Observe the desktop as it is; a desktop has no start page or app to open.
+        """Stop the applications of the previous episode, prepare a `desktop:` task (a fresh home
+        folder with its files and applications), start the `launch` commands, and observe.
 
         Raises:
-            ConfigError: the task names a start URL or app (those need --env browser/android).
+            ConfigError: the task names a start URL or app (those need --env browser/android),
+                a `desktop:` task runs without a private display or misses an application, or
+                a `launch` command cannot start or shows no window.
+            EnvError: a task's application did not start.
         """
         if task is not None and (task.start_url or task.start_app):
             start = task.start_url or task.start_app
@@ -216,7 +191,18 @@ class DesktopEnv(EnvironmentBase):
                 f"the desktop environment cannot open {start!r} to start task "
                 f"{task.name or task.goal!r}; use --env browser or --env android"
             )
+        self._check_open()
+        self.episode.begin(task, self.config.launch)
+        self._settle()
         return self.observe()
+
+    def evaluate(self, *, answer: str | None = None) -> Outcome | None:
+        """Judge the current `desktop:` task from its home folder and `answer` (None for any
+        other task), once the screen has settled; see `judge_grace`."""
+        if self.episode.task is None:
+            return None
+        self._settle()
+        return self.episode.evaluate(answer, grace=self.config.judge_grace)
 
     def observe(self) -> Observation:
         self._check_open()
@@ -231,10 +217,19 @@ class DesktopEnv(EnvironmentBase):
                 screenshot=image,
                 platform="desktop",
                 scale=self.geometry.scale_x,
-                app=window_title(self._xdisplay),
+                app=self._window_label(),
                 capture_seconds=elapsed,
             )
         )
+
+    def _window_label(self) -> str | None:
+        """The focused window as "TITLE (APPLICATION)", or what of it is known."""
+        info = focused_window(self._xdisplay)
+        if info is None:
+            return None
+        if info.title and info.app:
+            return f"{info.title} ({info.app})"
+        return info.title or info.app
 
     def _grab_raw(self) -> bytes:
         raw: bytes = self._sct.grab(self._monitor).raw  # a fresh bytearray per grab: no copy
@@ -320,7 +315,15 @@ class DesktopEnv(EnvironmentBase):
             case Wait():
                 time.sleep(action.seconds)
                 return f"sleep {action.seconds:g} s"
-            case Swipe() | LongPress() | Button() | OpenApp() | Answer() | Terminate():
+            case OpenApp():
+                config = self.config
+                return self.episode.open_app(
+                    action.name,
+                    names=config.apps,
+                    allowed=config.allowed_apps,
+                    cutoff=config.fuzzy_cutoff,
+                )
+            case Swipe() | LongPress() | Button() | Answer() | Terminate():
                 raise UnsupportedActionError(f"'{action.type}' is not supported by desktop")
             case _:
                 assert_never(action)

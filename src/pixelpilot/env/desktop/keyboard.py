@@ -31,6 +31,7 @@ from pixelpilot.env.desktop.keys import (
     char_keysym,
     check_keys,
     check_typable,
+    normalize_newlines,
 )
 from pixelpilot.errors import ActionError, EnvError
 
@@ -198,7 +199,8 @@ class Keyboard:
         pause: Callable[[], object],
         check: Callable[[], object] = lambda: None,
     ) -> str:
-        """Type `text` exactly into the focused window: newlines as Enter, tabs as Tab.
+        r"""Type `text` exactly into the focused window: tabs as Tab, and each newline ("\n",
+        "\r\n" or a lone "\r") as one Enter.
 
         Args:
             text: the text; see `check_typable` for what is accepted.
@@ -215,6 +217,7 @@ class Keyboard:
             EnvError: Caps Lock is on (letters would arrive in the wrong case).
         """
         check_typable(text)
+        text = normalize_newlines(text)
         lock = self._display.screen().root.query_pointer().mask & self._x.LockMask
         if lock and any(c.lower() != c.upper() for c in text):
             raise EnvError("Caps Lock is on, so typed letters would arrive in the wrong case")

@@ -63,6 +63,12 @@ TYPED_CONTROLS = {"\n": "Return", "\t": "Tab"}
 """Control characters `type` accepts and the key each arrives as (a newline is Enter)."""
 
 
+def normalize_newlines(text: str) -> str:
+    r"""The one newline rule of every environment: "\r\n", a lone "\r" and "\n" each mean one
+    Enter, so "\r\n" and "\r" become "\n" before typing."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def char_keysym(char: str) -> int:
     """The X keysym of one printable character: Latin-1 keysyms equal the code point, the rest
     are 0x01000000 + code point (X's Unicode keysyms)."""
@@ -71,13 +77,13 @@ def char_keysym(char: str) -> int:
 
 
 def check_typable(text: str) -> None:
-    """Raise ActionError naming the first character `type` cannot deliver exactly.
+    r"""Raise ActionError naming the first character `type` cannot deliver exactly.
 
     Accepted: every assigned, non-surrogate code point that is not a control character,
-    plus newline (sent as Enter) and tab.
+    plus newlines ("\n", "\r\n" or "\r", each sent as one Enter) and tab.
     """
     for index, char in enumerate(text):
-        if char in TYPED_CONTROLS:
+        if char in TYPED_CONTROLS or char == "\r":
             continue
         reason = {
             "Cc": "a control character",
@@ -85,10 +91,9 @@ def check_typable(text: str) -> None:
             "Cn": "an unassigned code point",
         }.get(unicodedata.category(char))
         if reason is not None:
-            hint = "; use \\n for a new line" if char == "\r" else ""
             raise ActionError(
                 f"cannot type U+{ord(char):04X} at position {index}: it is {reason}; "
-                f"only printable text, newlines and tabs can be typed{hint}"
+                "only printable text, newlines and tabs can be typed"
             )
 
 
