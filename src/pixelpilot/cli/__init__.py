@@ -17,7 +17,15 @@ from pixelpilot import __version__
 from pixelpilot.errors import PixelpilotError, UserError
 
 # Subcommand modules, in the order `pixelpilot --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("run", "ls", "calibrate", "eval", "android")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run",
+    "show",
+    "replay",
+    "ls",
+    "calibrate",
+    "eval",
+    "android",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
