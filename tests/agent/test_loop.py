@@ -31,10 +31,10 @@ EMPTY = Click(x=1200, y=700)  # nothing there
 def test_terminate_success_and_failure() -> None:
     env = FakeEnv()
     traj = run_episode(env, ListPolicy([SETTINGS, Terminate(status="success")]), "open settings")
-    assert traj.status == "success" and len(traj.steps) == 2
+    assert (traj.status, traj.claim) == ("terminated", "success") and len(traj.steps) == 2
     assert env.executed == [SETTINGS]
     traj = run_episode(FakeEnv(), ListPolicy([Terminate(status="failure")]), "x")
-    assert traj.status == "failure" and len(traj.steps) == 1
+    assert (traj.status, traj.claim) == ("terminated", "failure") and len(traj.steps) == 1
 
 
 def test_answer_ends_the_episode_with_the_answer() -> None:
@@ -70,7 +70,7 @@ def test_same_action_on_unchanged_screen_three_times_is_a_loop() -> None:
         SETTINGS,
         Terminate(status="success"),
     ]
-    assert run_episode(FakeEnv(), ListPolicy(back_and_forth), "x").status == "success"
+    assert run_episode(FakeEnv(), ListPolicy(back_and_forth), "x").claim == "success"
 
 
 def test_policy_mistakes_are_recorded_fed_back_and_stop_after_three_in_a_row() -> None:
@@ -99,7 +99,7 @@ def test_a_good_step_resets_the_error_count() -> None:
         Terminate(status="success"),
     ]
     traj = run_episode(FakeEnv(), ListPolicy(items), "x")
-    assert traj.status == "success"
+    assert (traj.status, traj.claim) == ("terminated", "success")
     assert traj.steps[4].error_kind == "policy" and "endpoint down" in (traj.steps[4].error or "")
 
 
@@ -111,7 +111,7 @@ def test_deny_skips_the_action_and_stop_ends_the_run() -> None:
         "x",
         approve=deny_types({"open_app"}),
     )
-    assert traj.status == "success"
+    assert (traj.status, traj.claim) == ("terminated", "success")
     assert traj.steps[0].approval == "deny" and traj.steps[0].error_kind == "denied"
     assert env.executed == [SETTINGS]
 
@@ -159,6 +159,10 @@ def test_environment_failures_and_interrupts_end_cleanly_with_a_record(
     assert run.result is not None and run.result["status"] == status
     assert [s["index"] for s in run.steps] == [1, 2]
     assert run.steps[1]["action"] == {"type": "move", "x": 2, "y": 2}
-    assert run.steps[1]["executed"] is None
-    # the failing step has both its intent and its record, so nothing is left pending
-    assert [p["index"] for p in run.pending] == []
+    assert run.steps[1]["executed"] is None and run.steps[1]["interrupted"] is True
+    if status == "env_error":
+        assert run.steps[1]["error_kind"] == "env"
+        assert run.steps[1]["error"] == "EnvError: device disconnected"
+    # the failing step's execution was cut off: its intent may or may not have run
+    assert [p["index"] for p in run.pending] == [2]
+    assert any("may or may not have run" in w for w in run.warnings)

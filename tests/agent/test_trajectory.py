@@ -44,7 +44,9 @@ def test_run_directory_holds_every_step(tmp_path: Path) -> None:
     assert run.steps[0]["executed"] == "click(200, 200)"
     assert run.steps[2]["executed"] is None  # terminate executes nothing
     assert run.result is not None
-    assert run.result["status"] == "success" and run.result["steps"] == 3
+    assert (run.result["status"], run.result["claim"]) == ("terminated", "success") and run.result[
+        "steps"
+    ] == 3
 
 
 def test_intent_is_on_disk_before_the_action_executes(tmp_path: Path) -> None:

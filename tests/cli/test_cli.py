@@ -49,7 +49,10 @@ def test_run_executes_the_script_and_writes_the_run_directory(
     )
     printed = capsys.readouterr().out
     assert status == 0
-    assert "step   1  click(200, 200)" in printed and "result: success after 3 step(s)" in printed
+    assert (
+        "step   1  click(200, 200)" in printed
+        and "episode ended: terminated after 3 step(s)" in printed
+    )
     assert f"run directory: {out}" in printed
     meta = json.loads((out / "meta.json").read_text())
     assert meta["model"]["spec"] == f"scripted:{script}" and meta["env"]["name"] == "fake"
@@ -61,7 +64,7 @@ def test_run_executes_the_script_and_writes_the_run_directory(
         "step_0002.png",
         "step_0003.png",
     ]
-    assert json.loads((out / "result.json").read_text())["status"] == "success"
+    assert json.loads((out / "result.json").read_text())["claim"] == "success"
 
 
 def test_config_file_and_flags(tmp_path: Path, script: Path) -> None:
@@ -217,7 +220,7 @@ def test_ctrl_c_finishes_the_record_and_exits_cleanly(tmp_path: Path) -> None:
     stdout, stderr = child.communicate(timeout=30)
     assert child.returncode == 130
     assert "Traceback" not in stderr
-    assert "result: interrupted" in stdout
+    assert "episode ended: interrupted" in stdout
     result = json.loads((out / "result.json").read_text())
     lines = (out / "trajectory.jsonl").read_text().splitlines()
     assert result["status"] == "interrupted" and result["steps"] == len(lines) >= 1

@@ -6,8 +6,9 @@ Recorder and load_run), `history` (what a policy sees of earlier steps), `safety
 May import: `pixelpilot.actions`, `pixelpilot.env`, `pixelpilot.model` and the shared modules.
 """
 
+from pixelpilot.agent.budget import BudgetExceeded, Deadline
 from pixelpilot.agent.history import build_history
-from pixelpilot.agent.loop import run_episode, step_record
+from pixelpilot.agent.loop import run_episode
 from pixelpilot.agent.safety import (
     ALLOW,
     Approval,
@@ -16,7 +17,7 @@ from pixelpilot.agent.safety import (
     deny_types,
     terminal_approver,
 )
-from pixelpilot.agent.steps import STATUSES, Status, Step, Trajectory
+from pixelpilot.agent.steps import STATUSES, Claim, Judged, Status, Step, Trajectory, step_record
 from pixelpilot.agent.trajectory import Recorder, RunRecord, load_run
 
 __all__ = [
@@ -24,6 +25,10 @@ __all__ = [
     "STATUSES",
     "Approval",
     "ApproveHook",
+    "BudgetExceeded",
+    "Claim",
+    "Deadline",
+    "Judged",
     "Recorder",
     "RunRecord",
     "Status",

@@ -3,7 +3,11 @@
 Each step: observe -> predict -> check -> approve -> record the intent -> execute -> record the
 step. Model mistakes (unparseable output, out-of-bounds or unsupported actions, actions the
 environment refuses) are recorded on the step and shown to the policy in its history; only
-3 in a row end the run. Infrastructure failures of the environment end it with `env_error`.
+3 in a row end the run. Infrastructure failures of the environment end it with `env_error`;
+any other exception (a bug in a policy or an adapter) ends it with `error`, after the step it
+happened in is recorded with the exception on it. The wall-clock budget is a hard limit on every
+blocking call (see `pixelpilot.agent.budget`). Whatever ends the episode, the record is closed
+and result.json written.
 """
 
 from __future__ import annotations
@@ -11,20 +15,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 from pixelpilot.actions import (
     Action,
     Answer,
     Observation,
+    Outcome,
     Task,
     Terminate,
     action_to_dict,
     check_bounds,
 )
+from pixelpilot.agent.budget import BudgetExceeded, Deadline
 from pixelpilot.agent.history import build_history
 from pixelpilot.agent.safety import Approval, ApproveHook
-from pixelpilot.agent.steps import ErrorKind, Status, Step, Trajectory
+from pixelpilot.agent.steps import Claim, ErrorKind, Status, Step, Trajectory, step_record
 from pixelpilot.agent.trajectory import Recorder, SavedScreenshot
 from pixelpilot.env import Environment
 from pixelpilot.errors import (
@@ -39,15 +44,17 @@ from pixelpilot.model import Policy, Prediction
 
 MAX_CONSECUTIVE_ERRORS = 3
 LOOP_REPEATS = 3
+EVALUATE_GRACE = 2.0  # seconds the judge may take after the budget ran out
 
 StepCallback = Callable[[Step], None]
 
 
 class _Stop(Exception):
-    def __init__(self, status: Status, reason: str) -> None:
+    def __init__(self, status: Status, reason: str, claim: Claim | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.claim = claim
 
 
 def _check(action: Action, env: Environment, obs: Observation) -> tuple[ErrorKind, str] | None:
@@ -76,9 +83,11 @@ class _Episode:
         approve: ApproveHook | None,
         recorder: Recorder | None,
         on_step: StepCallback | None,
+        deadline: Deadline,
     ) -> None:
         self.env, self.policy, self.task = env, policy, task
         self.approve, self.recorder, self.on_step = approve, recorder, on_step
+        self.deadline = deadline
         self.steps: list[Step] = []
         self.consecutive_errors = 0
         self.repeats = 0
@@ -91,6 +100,19 @@ class _Episode:
         shot = self.recorder.save_screenshot(index, obs.screenshot) if self.recorder else None
         try:
             self._decide_and_act(step, shot)
+        except _Stop:
+            raise
+        except BudgetExceeded as exc:
+            step.error_kind, step.error = "timeout", f"the time budget ran out while {exc.what}"
+            raise
+        except EnvError as exc:
+            step.error_kind, step.error = "env", f"{type(exc).__name__}: {exc}"
+            raise
+        except (KeyboardInterrupt, Interrupted):
+            raise
+        except Exception as exc:  # a bug in a policy or adapter: recorded on the step, then ends
+            step.error_kind, step.error = "crash", f"{type(exc).__name__}: {exc}"
+            raise
         finally:
             step.ended_at = time.time()
             self.steps.append(step)
@@ -104,7 +126,8 @@ class _Episode:
         )
         start = time.perf_counter()
         try:
-            prediction = self.policy.predict(step.observation, history)
+            with self.deadline.guard("the policy was predicting"):
+                prediction = self.policy.predict(step.observation, history)
         except PolicyError as exc:
             prediction = Prediction(action=None, error=f"policy failed: {exc}")
             step.error_kind = "policy"
@@ -122,14 +145,16 @@ class _Episode:
             step.error_kind, step.error = problem
             return self._count_error()
         if isinstance(action, Terminate):
-            raise _Stop(action.status, f"the policy terminated with {action.status}")
+            claim: Claim = action.status
+            raise _Stop("terminated", "the policy ended the episode", claim)
         if isinstance(action, Answer):
             self.answer = action.text
             raise _Stop("answered", "the policy answered")
         self._detect_loop(action, step.observation)
         approval = self._approve(action, step)
         if approval.decision == "deny":
-            step.error, step.error_kind = f"denied: {approval.reason}", "denied"
+            step.error = approval.reason or "the approval hook denied this action"
+            step.error_kind = "denied"
             self.consecutive_errors = 0
             return None
         if approval.decision == "stop":
@@ -170,11 +195,16 @@ class _Episode:
             )
         start = time.perf_counter()
         try:
-            execution = self.env.execute(action)
+            with self.deadline.guard(f"executing {action.type}"):
+                execution = self.env.execute(action)
         except (UnsupportedActionError, OutOfBoundsError, ActionError) as exc:
             step.timings["execute"] = time.perf_counter() - start
             step.error, step.error_kind = str(exc), "action"
             return self._count_error()
+        except BaseException:
+            step.timings["execute"] = time.perf_counter() - start
+            step.interrupted = True  # cut off mid-way: the action may or may not have run
+            raise
         step.timings["execute"] = time.perf_counter() - start
         step.timings["settle"] = execution.settle_seconds
         step.executed = execution.detail
@@ -188,33 +218,8 @@ class _Episode:
         if shot is not None:
             saved = shot.result()
             step.timings["encode"] = saved.encode_seconds
-        self.recorder.write_step(step_record(step, saved))
-
-
-def step_record(step: Step, saved: SavedScreenshot | None) -> dict[str, Any]:
-    """The trajectory.jsonl record of a finished step."""
-    obs = step.observation
-    return {
-        "index": step.index,
-        "started_at": step.started_at,
-        "ended_at": step.ended_at,
-        "screenshot": saved.path.name if saved else None,
-        "screenshot_sha256": saved.sha256 if saved else None,
-        "screen": list(obs.size),
-        "scale": obs.scale,
-        "platform": obs.platform,
-        "url": obs.url,
-        "app": obs.app,
-        "raw_output": step.raw_text,
-        "action": action_to_dict(step.action) if step.action is not None else None,
-        "extra_actions": [action_to_dict(a) for a in step.extra_actions],
-        "error": step.error,
-        "error_kind": step.error_kind,
-        "approval": step.approval,
-        "approval_reason": step.approval_reason,
-        "executed": step.executed,
-        "timings": {k: round(v, 6) for k, v in step.timings.items()},
-    }
+        name = saved.path.name if saved else None
+        self.recorder.write_step(step_record(step, name, saved.sha256 if saved else None))
 
 
 def run_episode(
@@ -236,7 +241,8 @@ def run_episode(
         policy: decides each action.
         task: the Task, or a free-text goal.
         max_steps: the most policy decisions (steps) to make.
-        max_seconds: the wall-clock budget in seconds, checked between steps.
+        max_seconds: the wall-clock budget in seconds: a hard limit on every blocking call
+            (see `pixelpilot.agent.budget`); the run ends with status `timeout`.
         approve: sees each non-terminal action before it runs (allow / deny / stop).
         recorder: writes the crash-safe run directory; closed and finished here.
         on_step: called with each finished step (e.g. to print a console line).
@@ -250,54 +256,80 @@ def run_episode(
     """
     if isinstance(task, str):
         task = Task(goal=task)
-    episode = _Episode(env, policy, task, approve, recorder, on_step)
+    deadline = Deadline(max_seconds)
+    episode = _Episode(env, policy, task, approve, recorder, on_step, deadline)
     started = time.time()
-    deadline = time.monotonic() + max_seconds
     status: Status = "max_steps"
     reason = f"reached the {max_steps}-step budget"
+    claim: Claim | None = None
+    error_type: str | None = None
     try:
         start = time.perf_counter()
-        obs = env.reset(task=task)
+        with deadline.guard("the environment was resetting"):
+            obs = env.reset(task=task)
         capture_s = time.perf_counter() - start
         for index in range(1, max_steps + 1):
-            if time.monotonic() >= deadline:
+            if deadline.expired():
                 status, reason = "timeout", f"reached the {max_seconds:g} s budget"
                 break
             if index > 1:
                 start = time.perf_counter()
-                obs = env.observe()
+                with deadline.guard("the screen was being captured"):
+                    obs = env.observe()
                 capture_s = time.perf_counter() - start
             episode.run_step(index, obs, capture_s)
             if stop_when is not None and (why := stop_when()) is not None:
                 status, reason = "done", why
                 break
         else:
-            if time.monotonic() >= deadline:
+            if deadline.expired():
                 status, reason = "timeout", f"reached the {max_seconds:g} s budget"
     except _Stop as stop:
-        status, reason = stop.status, stop.reason
+        status, reason, claim = stop.status, stop.reason, stop.claim
+    except BudgetExceeded as exc:
+        status, reason = "timeout", f"reached the {max_seconds:g} s budget while {exc.what}"
     except EnvError as exc:
         status, reason = "env_error", f"{type(exc).__name__}: {exc}"
+        error_type = type(exc).__name__
     except (KeyboardInterrupt, Interrupted) as exc:
         status, reason = "interrupted", str(exc) or "interrupted by the user (Ctrl-C)"
+    except Exception as exc:  # a bug in a policy or adapter: the run still ends with a record
+        status, reason = "error", f"{type(exc).__name__}: {exc}"
+        error_type = type(exc).__name__
     outcome = None
-    if status not in ("env_error", "interrupted"):
-        try:
-            outcome = env.evaluate(answer=episode.answer)
-        except EnvError:
-            outcome = None
+    if status not in ("env_error", "interrupted", "error"):
+        outcome, note = _evaluate(env, episode.answer, deadline)
+        reason += note
     trajectory = Trajectory(
         task=task,
         status=status,
         steps=episode.steps,
         reason=reason,
+        claim=claim,
         answer=episode.answer,
         outcome=outcome,
         run_dir=recorder.run_dir if recorder else None,
         started_at=started,
         ended_at=time.time(),
+        error_type=error_type,
     )
     if recorder is not None:
         recorder.close()
         recorder.finish(trajectory.result())
     return trajectory
+
+
+def _evaluate(
+    env: Environment, answer: str | None, deadline: Deadline
+) -> tuple[Outcome | None, str]:
+    """The environment's verdict (None when it cannot judge) and a note for the reason when
+    judging failed. Judging may take EVALUATE_GRACE seconds past the budget."""
+    try:
+        with deadline.guard("the task was being judged", grace=EVALUATE_GRACE):
+            return env.evaluate(answer=answer), ""
+    except BudgetExceeded:
+        return None, "; the task could not be judged in time"
+    except EnvError as exc:
+        return None, f"; the task could not be judged: {exc}"
+    except Exception as exc:  # a judge's bug must not lose the record
+        return None, f"; judging the task failed: {type(exc).__name__}: {exc}"

@@ -9,8 +9,7 @@ from typing import Any, Literal
 from pixelpilot.actions import Action, Observation, Outcome, Task
 
 Status = Literal[
-    "success",  # the policy terminated with status success
-    "failure",  # the policy terminated with status failure
+    "terminated",  # the policy ended the episode (its claim, success or failure, is `claim`)
     "answered",  # the policy gave an answer to a question task
     "max_steps",  # the step budget ran out
     "timeout",  # the wall-clock budget ran out
@@ -20,11 +19,20 @@ Status = Literal[
     "env_error",  # the environment failed (device gone, browser crashed)
     "interrupted",  # Ctrl-C or the fail-safe corner
     "done",  # the environment ended the episode (run_episode's stop_when gave a reason)
+    "error",  # an unexpected exception (a bug in a policy or adapter); the record says which
 ]
+
+Claim = Literal["success", "failure"]
+"""What the policy said when it terminated: its claim, never a verdict."""
+
+Judged = Literal["solved", "not solved", "not judged"]
+"""The environment's verdict on the task; "not judged" when it cannot check the task."""
 
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
-ErrorKind = Literal["parse", "bounds", "unsupported", "action", "policy", "denied"]
+ErrorKind = Literal[
+    "parse", "bounds", "unsupported", "action", "policy", "denied", "env", "timeout", "crash"
+]
 
 
 @dataclass
@@ -38,7 +46,10 @@ class Step:
         raw_text: the policy's raw output.
         error: why the action was not executed or failed (fed back to the policy).
         error_kind: parse, bounds, unsupported, action (refused while executing), policy
-            (the backend failed), denied.
+            (the backend failed), denied, env (the environment failed during the step), timeout
+            (the budget ran out during the step), crash (an unexpected exception).
+        interrupted: the action's execution was cut off (env failure, budget, crash): it may
+            or may not have run.
         approval: "allow", "deny", "stop", or None when nothing needed approval.
         executed: the adapter's description of what it did (None when nothing ran).
         timings: seconds per phase: capture, predict (+ the policy's own), execute, settle.
@@ -54,6 +65,7 @@ class Step:
     approval: str | None = None
     approval_reason: str = ""
     executed: str | None = None
+    interrupted: bool = False
     started_at: float = 0.0
     ended_at: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -66,31 +78,86 @@ class Trajectory:
     Attributes:
         status: why the episode ended (one of STATUSES).
         reason: a human-readable detail for the status.
+        claim: the policy's own claim when it terminated ("success" or "failure"), else None.
         answer: the policy's answer for question tasks.
         outcome: the environment's own verdict on the task, when it can judge it.
         run_dir: where the recorder wrote the run (None without a recorder).
+        error_type: the exception's type name when status is "error" or "env_error".
     """
 
     task: Task
     status: Status
     steps: list[Step]
     reason: str = ""
+    claim: Claim | None = None
     answer: str | None = None
     outcome: Outcome | None = None
     run_dir: Path | None = None
     started_at: float = 0.0
     ended_at: float = 0.0
+    error_type: str | None = None
+
+    @property
+    def judged(self) -> Judged:
+        if self.outcome is None:
+            return "not judged"
+        return "solved" if self.outcome.success else "not solved"
+
+    @property
+    def ok(self) -> bool:
+        """Whether the run counts as done: judged solved, or (when nothing can judge the task)
+        ended by the policy with a success claim or an answer. Never True when judged not
+        solved, whatever the policy claimed."""
+        if self.outcome is not None:
+            return self.outcome.success
+        return (self.status, self.claim) == ("terminated", "success") or self.status == "answered"
 
     def result(self) -> dict[str, Any]:
-        """The content of result.json."""
+        """The content of result.json.
+
+        `judged` (solved / not solved / not judged) is the environment's verdict and `success`
+        its boolean (null when not judged); `claim` is only what the policy said.
+        """
         return {
             "status": self.status,
             "reason": self.reason,
-            "steps": len(self.steps),
+            "judged": self.judged,
             "success": None if self.outcome is None else self.outcome.success,
+            "claim": self.claim,
+            "answer": self.answer,
+            "steps": len(self.steps),
             "reward": None if self.outcome is None else self.outcome.reward,
             "outcome_detail": None if self.outcome is None else self.outcome.detail,
-            "answer": self.answer,
+            "error_type": self.error_type,
             "task": self.task.name or self.task.goal,
             "seconds": round(self.ended_at - self.started_at, 3),
         }
+
+
+def step_record(step: Step, screenshot: str | None, sha256: str | None) -> dict[str, Any]:
+    """The trajectory.jsonl record of a finished step."""
+    from pixelpilot.actions import action_to_dict
+
+    obs = step.observation
+    return {
+        "index": step.index,
+        "started_at": step.started_at,
+        "ended_at": step.ended_at,
+        "screenshot": screenshot,
+        "screenshot_sha256": sha256,
+        "screen": list(obs.size),
+        "scale": obs.scale,
+        "platform": obs.platform,
+        "url": obs.url,
+        "app": obs.app,
+        "raw_output": step.raw_text,
+        "action": action_to_dict(step.action) if step.action is not None else None,
+        "extra_actions": [action_to_dict(a) for a in step.extra_actions],
+        "error": step.error,
+        "error_kind": step.error_kind,
+        "approval": step.approval,
+        "approval_reason": step.approval_reason,
+        "executed": step.executed,
+        "interrupted": step.interrupted,
+        "timings": {k: round(v, 6) for k, v in step.timings.items()},
+    }

@@ -5,7 +5,8 @@ A run directory holds:
     trajectory.jsonl   one complete record per finished step, appended and fsynced
     intents.jsonl      one record per action about to execute, fsynced BEFORE it executes
     step_0001.png ...  the screenshot each step was decided on
-    result.json        status, steps, success/reward when the environment judged the task
+    result.json        status (how the episode ended), judged (solved / not solved / not
+                       judged: the environment's verdict), claim (what the policy said), steps
 
 Ordering makes a kill at any moment safe: a step's screenshot is on disk before its intent is
 written, and its intent before its action runs; a step record is appended only once complete.
@@ -145,8 +146,9 @@ class RunRecord:
 
     Attributes:
         steps: the step records, in order.
-        pending: intents whose step never finished (the process died while or just before
-            executing them: the action may or may not have run).
+        pending: intents whose action may or may not have run: their step never finished (the
+            process died while or just before executing them), or its record says the
+            execution was cut off (`interrupted`: the environment failed, the budget ran out).
         result: result.json, or None when the run did not finish.
         warnings: what was repaired while reading (e.g. a torn last line).
     """
@@ -193,7 +195,7 @@ def load_run(run_dir: Path | str) -> RunRecord:
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     steps = _read_jsonl(run_dir / STEPS, warnings)
     intents = _read_jsonl(run_dir / INTENTS, warnings)
-    finished = {s["index"] for s in steps}
+    finished = {s["index"] for s in steps if not s.get("interrupted")}
     pending = [i for i in intents if i["index"] not in finished]
     result_path = run_dir / RESULT
     result = json.loads(result_path.read_text(encoding="utf-8")) if result_path.exists() else None

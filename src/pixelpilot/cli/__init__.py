@@ -3,15 +3,20 @@
 Each subcommand lives in its own module of this package and exposes
 `register(subparsers) -> None`, which adds its parser and sets `handler=function(args) -> int`.
 Every user mistake (a `UserError`) is printed as one line and exits with status 2; any other
-pixelpilot error (a device or browser failing outside an episode) is one line with status 1.
+pixelpilot error (a device or browser failing outside an episode) is one line with status 1;
+Ctrl-C is 130 and SIGTERM 143, each after the run's record is finished.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 
 from pixelpilot import __version__
 from pixelpilot.errors import PixelpilotError, UserError
@@ -41,15 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the episode's record is finished and every process that
+    pixelpilot started (Xvfb, Chromium, servers) is stopped on the way out."""
+
+
+TERMINATED = "terminated by SIGTERM"
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated(TERMINATED)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `pixelpilot` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 2
+    """Entry point of the `pixelpilot` console script; returns the exit status.
+
+    0 done, 1 failed (a pixelpilot error, a task judged not solved, an unexpected error), 2 a
+    user mistake, 130 Ctrl-C, 143 SIGTERM. Every case is one line on stderr, never a traceback
+    (set PIXELPILOT_DEBUG=1 to see the traceback of an unexpected error).
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help()
+            return 2
         status: int = handler(args)
     except UserError as exc:
         print(f"pixelpilot: error: {exc}", file=sys.stderr)
@@ -59,9 +83,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         # calibrating): one line, not a traceback; exit 1 because it is not a usage error
         print(f"pixelpilot: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"pixelpilot: {TERMINATED}", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("pixelpilot: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("PIXELPILOT_DEBUG"):
+            raise
+        print(
+            f"pixelpilot: unexpected error: {type(exc).__name__}: {exc} "
+            "(set PIXELPILOT_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return status
 
 

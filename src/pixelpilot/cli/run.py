@@ -6,13 +6,23 @@ import argparse
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
 from pixelpilot.actions import describe
-from pixelpilot.agent import Recorder, Step, Trajectory, run_episode, terminal_approver
+from pixelpilot.agent import (
+    BudgetExceeded,
+    Deadline,
+    Recorder,
+    Step,
+    Trajectory,
+    run_episode,
+    terminal_approver,
+)
+from pixelpilot.cli import TERMINATED
 from pixelpilot.cli.common import (
     add_env_arguments,
     add_model_arguments,
@@ -102,15 +112,50 @@ def step_line(step: Step) -> str:
 
 
 def summary(trajectory: Trajectory) -> str:
-    parts = [f"result: {trajectory.status} after {len(trajectory.steps)} step(s)"]
-    if trajectory.reason:
-        parts.append(f"({trajectory.reason})")
+    """One line that leads with the judged outcome, then how the episode ended.
+
+    The policy's claim is shown as a claim ("the policy claimed success"), never as the result.
+    """
+    steps = f"after {len(trajectory.steps)} step(s)"
     if trajectory.outcome is not None:
-        verdict = "solved" if trajectory.outcome.success else "not solved"
-        parts.append(f"- task {verdict}")
+        verdict = "task solved" if trajectory.outcome.success else "task NOT solved"
+        lead = f"{verdict} (judged by the environment: {trajectory.outcome.detail})"
+    else:
+        lead = "task not judged (this environment cannot check it)"
+    ended = f"episode ended: {trajectory.status} {steps}"
+    if trajectory.reason:
+        ended += f" ({trajectory.reason})"
+    parts = [lead, ended]
+    if trajectory.claim is not None:
+        parts.append(f"the policy claimed {trajectory.claim}")
     if trajectory.answer is not None:
-        parts.append(f"- answer: {trajectory.answer!r}")
-    return " ".join(parts)
+        parts.append(f"answer: {trajectory.answer!r}")
+    return "result: " + "; ".join(parts)
+
+
+CLOSE_SECONDS = 3.0
+
+
+def close_within(close: Callable[[], None], what: str) -> None:
+    """Call `close`, giving up after CLOSE_SECONDS (a hung browser or model must not keep the
+    command running past its budget); a failure to close is one line on stderr."""
+    try:
+        with Deadline(CLOSE_SECONDS).guard(f"closing {what}"):
+            close()
+    except BudgetExceeded:
+        print(f"pixelpilot: warning: {what} did not close within {CLOSE_SECONDS:g} s",
+              file=sys.stderr)  # fmt: skip
+    except Exception as exc:  # closing must never hide the run's result
+        print(f"pixelpilot: warning: closing {what} failed: {type(exc).__name__}: {exc}",
+              file=sys.stderr)  # fmt: skip
+
+
+def exit_status(trajectory: Trajectory) -> int:
+    """0 when the run counts as done (see `Trajectory.ok`), 130 when interrupted (143 by
+    SIGTERM), else 1."""
+    if trajectory.status == "interrupted":
+        return 143 if trajectory.reason == TERMINATED else 130
+    return 0 if trajectory.ok else 1
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -124,9 +169,13 @@ def handle(args: argparse.Namespace) -> int:
     model_opts = model_options(args, config)
     out = Path(settings["out"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{slug(args.task)}")
     console = Console(highlight=False, markup=False, soft_wrap=True)
-    with create_env(args.env, env_opts) as env:
+    env = create_env(args.env, env_opts)
+    try:
         policy = create_policy(args.model, model_opts)
         try:
+            check = getattr(policy, "check_ready", None)
+            if check is not None:
+                check()
             meta = {
                 "task": {"goal": task.goal, "name": task.name},
                 "env": {"name": args.env, "options": env_opts},
@@ -149,11 +198,9 @@ def handle(args: argparse.Namespace) -> int:
                 on_step=lambda step: console.print(step_line(step)),
             )
         finally:
-            policy.close()
+            close_within(policy.close, "the policy")
+    finally:
+        close_within(env.close, "the environment")
     console.print(summary(trajectory))
     console.print(f"run directory: {out}")
-    if trajectory.status == "interrupted":
-        return 130
-    solved = trajectory.outcome.success if trajectory.outcome else None
-    ok = solved if solved is not None else trajectory.status in ("success", "answered")
-    return 0 if ok else 1
+    return exit_status(trajectory)

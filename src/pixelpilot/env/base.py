@@ -167,3 +167,20 @@ def wait_until_settled(
             break
         previous = current
     return time.monotonic() - start
+
+
+WAIT_SLICE = 0.5  # seconds: how often a long wait checks that the environment is still alive
+
+
+def sliced_wait(
+    seconds: float, check: Callable[[float], None], *, slice_s: float = WAIT_SLICE
+) -> None:
+    """Wait `seconds` in slices of at most `slice_s`, calling `check(slice)` for each slice.
+
+    `check` does the waiting for its slice (a plain sleep, or a call that also notices a crash,
+    such as a browser's own timed wait) and raises EnvError when the environment died, so a
+    crash during a long `wait` action is noticed within one slice, not when the wait ends.
+    """
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        check(min(slice_s, left))

@@ -33,7 +33,7 @@ from rich.progress import (
 
 from pixelpilot import __version__
 from pixelpilot.errors import ConfigError
-from pixelpilot.evals.base import Benchmark, Problems, Record, Score
+from pixelpilot.evals.base import Benchmark, EvalDataError, Problems, Record, Score
 from pixelpilot.evals.records import (
     PredictionWriter,
     fingerprint,
@@ -159,6 +159,14 @@ def _finish(
     provenance: dict[str, Any],
     notes: list[str],
 ) -> EvalResult:
+    if samples == 0:
+        # A score over zero samples would read as a result: say what was found instead.
+        found = "; ".join(f"{p.kind} at {p.where}: {p.detail}" for p in problems.items[:3])
+        more = f" (and {len(problems.items) - 3} more)" if len(problems.items) > 3 else ""
+        raise EvalDataError(
+            f"no readable sample for {benchmark.title}"
+            + (f": {found}{more}" if found else ": the data holds none")
+        )
     summary = benchmark.summarize(scores)
     summary.notes.extend(notes)
     counts = {

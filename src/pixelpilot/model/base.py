@@ -122,5 +122,14 @@ class PolicyBase:
     def describe(self) -> dict[str, object]:
         return {"spec": self.spec}
 
+    def check_ready(self) -> None:
+        """Fail fast before the first step when the backend cannot answer at all (a model
+        server that refuses connections). The default checks nothing.
+
+        Raises:
+            PolicyError: the backend is unreachable; one line that says what to do.
+        """
+        return None
+
     def close(self) -> None:
         return None

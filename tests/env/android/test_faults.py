@@ -56,7 +56,9 @@ def test_drops_on_taps_are_recovered_exactly_once(key: Path, tmp_path: Path) -> 
         android_env(device, key) as env,
     ):
         trajectory = run_taps(env, device, 22, tmp_path / "run")
-    assert trajectory.status == "success" and len(trajectory.steps) == 24
+    assert (trajectory.status, trajectory.claim) == ("terminated", "success") and len(
+        trajectory.steps
+    ) == 24
     assert device.drops >= 20
     assert count(device) == 22 and taps_run(device) == 22  # none lost, none twice
     notes = [s.executed or "" for s in trajectory.steps]
@@ -75,7 +77,9 @@ def test_drops_anywhere_in_the_protocol_are_recovered(key: Path, tmp_path: Path)
     ):
         trajectory = run_taps(env, device, 15, tmp_path / "run")
         reconnects = env.conn.reconnects
-    assert trajectory.status == "success" and len(trajectory.steps) == 17
+    assert (trajectory.status, trajectory.claim) == ("terminated", "success") and len(
+        trajectory.steps
+    ) == 17
     assert device.drops >= 20 and reconnects >= device.drops - 1
     assert count(device) == 15 and taps_run(device) == 15
     assert all(s.error is None for s in trajectory.steps)

@@ -107,7 +107,8 @@ def test_the_command_line_passes_the_miniwob_flags(
     assert status == 0
     (record,) = _lines(out / "predictions.jsonl")
     assert record["id"] == "click-tab/5" and record["success"] is False
-    assert record["reward"] is None and record["status"] == "failure"
+    assert record["reward"] is None and record["status"] == "terminated"
+    assert record["claim"] == "failure"
     assert record["steps"] == 2 and record["time_limit_ms"] == 60000
     run = load_run(out / "trajectories" / "click-tab" / "5")
     assert run.steps[0]["screen"] == [1000, 640]  # the whole 500x320 viewport at zoom 2

@@ -39,4 +39,4 @@ def test_ocr_policy_solves_sandbox_click_tasks(policy: OCRPolicy, name: str) -> 
         trajectory.reason,
         trail,
     )
-    assert trajectory.status == "success"
+    assert (trajectory.status, trajectory.claim) == ("terminated", "success")

@@ -11,10 +11,12 @@ p or p + 1. The page's pointer events report p / scale, i.e. pixel p, at every s
 
 Each episode gets a fresh browser context (no cookies, storage or history from the last one).
 JavaScript dialogs (alert, confirm) are dismissed at once, as Playwright does when nobody
-listens: a headless screenshot cannot show them. A page that opens a popup hands the agent the
-popup. Tasks whose start URL is `sandbox:/PAGE` are served by the bundled web sandbox, which
-this environment starts and stops itself. The options are in `browser.config.py`, the launch
-and the watchdog in `browser.launch.py`, the key table in `browser.keys.py`.
+listens: a headless screenshot cannot show them. A page that opens a popup on an allowed origin
+hands the agent the popup. No navigation, form post or popup reaches another origin (the guard
+in `browser.navigation.py`); what it blocked is in `blocked_navigations` and in the detail of
+the step's Execution. Tasks whose start URL is `sandbox:/PAGE` are served by the bundled web
+sandbox, which this environment starts and stops itself. The options are in `browser.config.py`,
+the launch and the watchdog in `browser.launch.py`, the key table in `browser.keys.py`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ import io
 import time
 from collections.abc import Sequence
 from typing import Any, assert_never
-from urllib.parse import urljoin
 
 from PIL import Image
 
@@ -51,13 +52,19 @@ from pixelpilot.actions import (
     Wait,
     describe,
 )
-from pixelpilot.env.base import EnvironmentBase, Execution, wait_until_settled
+from pixelpilot.env.base import EnvironmentBase, Execution, sliced_wait, wait_until_settled
 from pixelpilot.env.browser.calibration import calibration_page
 from pixelpilot.env.browser.config import BrowserConfig, url_origin
-from pixelpilot.env.browser.keys import plan_keys
+from pixelpilot.env.browser.keys import press_keys
 from pixelpilot.env.browser.launch import BrowserSession, navigate
-from pixelpilot.env.browser.sandbox import SandboxServer, is_sandbox_url
-from pixelpilot.errors import ActionError, EnvError, UnsupportedActionError
+from pixelpilot.env.browser.navigation import (
+    BlockedNavigation,
+    NavigationGuard,
+    navigation_origin,
+    resolve_open_app,
+)
+from pixelpilot.env.browser.sandbox import SandboxServer
+from pixelpilot.errors import EnvError, UnsupportedActionError
 
 __all__ = ["BrowserConfig", "BrowserEnv", "url_origin"]
 
@@ -89,7 +96,8 @@ class BrowserEnv(EnvironmentBase):
         self.session: BrowserSession | None = None
         self.task: Task | None = None
         self.start_url = ""
-        self.allowed: frozenset[str] = frozenset()
+        self.guard = NavigationGuard(())
+        self._reported = 0
         self.relaunches = 0
         self.capture_retries = 0
         """Captures that failed and were tried again (see `_screenshot`), over this env's life."""
@@ -106,10 +114,9 @@ class BrowserEnv(EnvironmentBase):
         self.task = task
         url = task.start_url if task is not None and task.start_url else self.config.start_url
         self.start_url = self.sandbox.resolve(url)
-        start_origin = url_origin(self.start_url)
-        self.allowed = frozenset(self.config.allowed_origins) | (
-            {start_origin} if start_origin else set()
-        )
+        start_origin = navigation_origin(self.start_url)
+        allowed = [*self.config.allowed_origins, *([start_origin] if start_origin else [])]
+        self.guard, self._reported = NavigationGuard(allowed), 0
         self.relaunches = 0
         self._open_start_page()
         return self.observe()
@@ -154,10 +161,25 @@ class BrowserEnv(EnvironmentBase):
             settle = self._settle()
         except EnvError as exc:
             self._relaunch_or_raise(exc)
-            return Execution(
-                detail=f"{describe(action)} failed: {exc}; relaunched at {self.start_url}"
-            )
-        return Execution(detail=detail, settle_seconds=settle)
+            detail = f"{describe(action)} failed: {exc}; relaunched at {self.start_url}"
+            return Execution(detail=detail + self._blocked_detail())
+        return Execution(detail=detail + self._blocked_detail(), settle_seconds=settle)
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        """The origins navigation may reach: the start page's (and where it landed) and the
+        `allowed_origins` option's."""
+        return frozenset(self.guard.allowed)
+
+    @property
+    def blocked_navigations(self) -> list[BlockedNavigation]:
+        """Every navigation, form post and popup the guard refused this episode, oldest first."""
+        return list(self.guard.blocked)
+
+    def _blocked_detail(self) -> str:
+        """What was blocked since the last report (also between steps), for the Execution."""
+        new, self._reported = self.guard.blocked[self._reported :], len(self.guard.blocked)
+        return "".join(f"; {entry.describe()}" for entry in new)
 
     def evaluate(self, *, answer: str | None = None) -> Outcome | None:
         """Judge the task: its `expected_answer` against `answer` (trimmed, casefolded) and
@@ -237,14 +259,16 @@ class BrowserEnv(EnvironmentBase):
                 launch_timeout=self.config.launch_timeout,
                 extra_args=self.config.extra_args,
             )
-        session = self.session
-        page = session.open_page(self.viewport, self.scale)
+        session, guard = self.session, self.guard
+        page = session.open_page(self.viewport, self.scale, guard=guard)
         timeout = self.config.call_timeout
-        error = session.call(
-            f"open {self.start_url}", lambda: navigate(page, self.start_url, timeout=timeout)
-        )
+        with guard.opening(self.start_url):
+            error = session.call(
+                f"open {self.start_url}", lambda: navigate(page, self.start_url, timeout=timeout)
+            )
         if error is not None:
             raise EnvError(f"cannot open the start page {self.start_url}: {error}")
+        guard.landed(page.url)
 
     def _relaunch_or_raise(self, exc: EnvError) -> None:
         relaunch = self.config.relaunch_on_crash and self.relaunches < self.config.max_relaunches
@@ -316,14 +340,20 @@ class BrowserEnv(EnvironmentBase):
                 session.call("type", lambda: keyboard.type(text), timeout=timeout)
                 return f"keyboard.type({text!r})"
             case Key():
-                return self._press(session, keyboard, action)
+                return press_keys(keyboard, action.keys, session.call)
             case OpenApp():
-                url = self._allowed_url(action.name)
+                sandbox = self.sandbox.resolve if self.sandbox.running else None
+                url = resolve_open_app(
+                    action.name, start_url=self.start_url, guard=self.guard, sandbox=sandbox
+                )
                 timeout = self.config.call_timeout
                 error = session.call(f"open {url}", lambda: navigate(page, url, timeout=timeout))
                 return f"page.goto({url!r})" + (f" failed: {error}" if error else "")
             case Wait():
-                time.sleep(action.seconds)
+                sliced_wait(
+                    action.seconds,
+                    lambda s: session.call("wait", lambda: page.wait_for_timeout(s * 1000)),
+                )
                 return f"waited {action.seconds:g} s"
             case Swipe() | LongPress() | Button() | Answer() | Terminate():
                 raise UnsupportedActionError(f"'{action.type}' is not supported by the browser")
@@ -360,38 +390,3 @@ class BrowserEnv(EnvironmentBase):
 
         session.call("scroll", scroll)
         return f"mouse.wheel({dx:g}, {dy:g}) at ({x:.2f}, {y:.2f}) CSS px"
-
-    def _press(self, session: BrowserSession, keyboard: Any, action: Key) -> str:
-        plan = plan_keys(action.keys)
-        if plan.text:
-            session.call("insert text", lambda: keyboard.insert_text(plan.text))
-            return f"keyboard.insert_text({plan.text!r})"
-
-        def chord() -> None:
-            for key in plan.chord:
-                keyboard.down(key)
-            for key in reversed(plan.chord):
-                keyboard.up(key)
-
-        session.call("press keys", chord)
-        return f"keyboard chord {'+'.join(plan.chord)}"
-
-    def _allowed_url(self, name: str) -> str:
-        text = name.strip()
-        if is_sandbox_url(text) and self.sandbox.running:
-            text = self.sandbox.resolve(text)
-        elif text.startswith("/") and url_origin(self.start_url):
-            text = urljoin(self.start_url, text)
-        origin = url_origin(text)
-        allowed = ", ".join(sorted(self.allowed)) or "none"
-        if origin is None:
-            raise ActionError(
-                f"open_app in the browser takes an http(s) URL, got {name!r}; allowed origins: "
-                f"{allowed}"
-            )
-        if origin not in self.allowed:
-            raise ActionError(
-                f"open_app({name!r}) refused: {origin} is not an allowed origin (allowed: "
-                f"{allowed}; add others with the allowed_origins option)"
-            )
-        return text

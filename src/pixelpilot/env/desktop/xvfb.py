@@ -91,6 +91,9 @@ class VirtualDisplay:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
+                    # Its own session: a terminal's Ctrl-C reaches pixelpilot, which finishes the
+                    # record and then stops the display, instead of killing the display under it.
+                    start_new_session=True,
                 )
             finally:
                 os.close(write_fd)

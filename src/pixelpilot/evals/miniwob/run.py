@@ -202,6 +202,7 @@ def episode_record(sample_id: str, start: EpisodeStart, trajectory: Trajectory) 
         "seed": start.seed,
         "instruction": start.instruction,
         "status": trajectory.status,
+        "claim": trajectory.claim,
         "reason": trajectory.reason,
         "steps": len(trajectory.steps),
         "actions": [
