@@ -7,8 +7,9 @@ receive (power, camera, call, ...) have no entry and are refused.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pixelpilot.errors import UnsupportedActionError
 
@@ -91,3 +92,26 @@ def plan_keys(keys: Sequence[str]) -> KeyPlan:
                 + ", ".join(sorted(PLAYWRIGHT_KEYS))
             )
     return KeyPlan(chord=tuple(chord))
+
+
+def press_keys(keyboard: Any, keys: Sequence[str], call: Callable[[str, Any], Any]) -> str:
+    """Press `keys` on a Playwright `keyboard` through `call(label, fn)` (the session's
+    watchdog): a chord goes down in order and up in reverse; a plan of text is inserted.
+    Returns what was sent, for the record.
+
+    Raises:
+        UnsupportedActionError: a key with no browser equivalent (see `plan_keys`).
+    """
+    plan = plan_keys(keys)
+    if plan.text:
+        call("insert text", lambda: keyboard.insert_text(plan.text))
+        return f"keyboard.insert_text({plan.text!r})"
+
+    def chord() -> None:
+        for key in plan.chord:
+            keyboard.down(key)
+        for key in reversed(plan.chord):
+            keyboard.up(key)
+
+    call("press keys", chord)
+    return f"keyboard chord {'+'.join(plan.chord)}"

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from pixelpilot._extras import require
 from pixelpilot.actions import Size
+from pixelpilot.env.browser.navigation import NavigationGuard
 from pixelpilot.errors import ConfigError, EnvError, MissingExtraError
 
 T = TypeVar("T")
@@ -196,6 +197,7 @@ class BrowserSession:
         self._overrun: tuple[str, float] | None = None
         self._context: Any = None
         self._page: Any = None
+        self.guard: NavigationGuard | None = None
         check_display(headless)
         playwright = _acquire_driver()
         try:
@@ -239,10 +241,15 @@ class BrowserSession:
         """The browser's process ids (usually one)."""
         return find_browser_pids(self.marker)
 
-    def open_page(self, viewport: Size, scale: float) -> Any:
+    def open_page(
+        self, viewport: Size, scale: float, *, guard: NavigationGuard | None = None
+    ) -> Any:
         """Replace the browser context with a fresh one (empty storage, no history) holding
-        one blank page of `viewport` CSS pixels at `scale` device pixels per CSS pixel."""
+        one blank page of `viewport` CSS pixels at `scale` device pixels per CSS pixel.
+        With a `guard`, every request of the context passes through it first and a pop-up
+        it refuses is closed instead of adopted."""
         old, self._context, self._page = self._context, None, None
+        self.guard = guard
         if old is not None:
             self.call("close the previous context", old.close)
         options = {
@@ -257,8 +264,13 @@ class BrowserSession:
         self._context = self.call(
             "open a browser context", lambda: self.browser.new_context(**options)
         )
+        if guard is not None:
+            self.call("route the context's requests", lambda: guard.install(self._context))
         self._context.on("page", self._adopt)
-        self._adopt(self.call("open a page", self._context.new_page))
+        page = self.call("open a page", self._context.new_page)
+        if guard is not None:
+            guard.home = page
+        self._adopt(page)
         return self.page
 
     def call(self, label: str, fn: Callable[[], T], *, timeout: float | None = None) -> T:
@@ -310,6 +322,11 @@ class BrowserSession:
             _release_driver()
 
     def _adopt(self, page: Any) -> None:
+        guard = self.guard
+        if guard is not None and page is not guard.home and not guard.admits(page):
+            with contextlib.suppress(Exception):  # a refused pop-up may be closing already
+                page.close()
+            return
         page.set_default_timeout(self.call_timeout * 1000)
         page.on("crash", self._on_crash)
         page.on("close", self._on_close)
