@@ -8,9 +8,12 @@ observations and policies consume them, and neither side may import the other (s
 from __future__ import annotations
 
 import hashlib
+import io
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from PIL import Image
 
@@ -18,13 +21,56 @@ from pixelpilot.actions.geometry import Size
 
 Platform = Literal["desktop", "browser", "android"]
 
+WHITE = (255, 255, 255)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """`image` as RGB, with any transparency composited onto white.
+
+    The one conversion every image takes on its way in (Observation, the ScreenSpot and
+    AndroidControl loaders, the Qwen preprocessing). Qwen's reference loader (qwen-vl-utils
+    `to_rgb`) pastes an RGBA image onto white; a plain `convert("RGB")` drops the alpha and
+    turns a transparent pixel black instead, so the model would see another picture. Every
+    mode that carries alpha (RGBA, LA, PA, RGBa, La, a palette or grey image with a
+    transparent colour) is composited; an RGB image is returned as it is (not copied).
+
+    Returns:
+        an RGB image of the same size (W x H pixels).
+    """
+    if image.mode == "RGB":
+        return image
+    has_alpha = "A" in image.getbands() or "a" in image.getbands()
+    if not has_alpha and "transparency" not in image.info:
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, WHITE)
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def load_image(source: str | Path | bytes) -> Image.Image:
+    """An image file (a path, or its encoded bytes) decoded and made RGB with `to_rgb`.
+
+    The file is read completely and closed; the result does not depend on it.
+
+    Raises:
+        OSError: the file cannot be read or is not an image Pillow can decode
+            (PIL.UnidentifiedImageError is an OSError).
+    """
+    opened = Image.open(io.BytesIO(source)) if isinstance(source, bytes) else Image.open(source)
+    with opened as image:
+        image.load()
+        rgb = to_rgb(image)
+        return rgb.copy() if rgb is image else rgb
+
 
 @dataclass(frozen=True)
 class Observation:
     """One screenshot and its geometry.
 
     Attributes:
-        screenshot: the captured screen as an RGB PIL image, in device pixels. Every coordinate
+        screenshot: the captured screen as an RGB PIL image, in device pixels (any other mode
+            is converted on construction with `to_rgb`: transparency onto white). Every coordinate
             of an action decided on this observation is a pixel of this image.
         platform: which kind of environment produced it; policies choose their tool schema from
             it (desktop and browser: a mouse-and-keyboard computer; android: a touchscreen).
@@ -45,6 +91,11 @@ class Observation:
     app: str | None = None
     capture_seconds: float = 0.0
     settle_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Adapters and loaders may hand over RGBA or palette images: one RGB rule for all.
+        if self.screenshot.mode != "RGB":
+            object.__setattr__(self, "screenshot", to_rgb(self.screenshot))
 
     @property
     def size(self) -> Size:
@@ -70,6 +121,9 @@ class Task:
             true once the task is solved.
         expected_answer: for question tasks, the answer that counts as correct (compared
             case-insensitively after trimming whitespace).
+        safety: what the task's own pages need from the safety rules, as a `[safety]` table
+            (allowances such as typing a password into a local sign-in page; see
+            `pixelpilot.agent.risk`); recorded in every run that uses it.
     """
 
     goal: str
@@ -78,6 +132,7 @@ class Task:
     start_app: str | None = None
     success_js: str | None = None
     expected_answer: str | None = None
+    safety: Mapping[str, Any] | None = field(default=None, hash=False, compare=False)
 
 
 @dataclass(frozen=True)

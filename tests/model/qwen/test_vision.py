@@ -48,11 +48,13 @@ def test_visual_token_counts_from_the_spec() -> None:
 
 
 def test_aspect_ratio_limit() -> None:
-    # The spec: the ratio must be below 200; exactly 200 is an error here (transformers' own
-    # copy accepts 200, the one place the two disagree on the limit).
+    # The spec and the reference: a ratio of at most 200 is accepted, exactly 200 included
+    # (issue 10 §6: height 1, width 200 -> 28x196); above 200 is an error.
     assert smart_resize(28, 199 * 28, min_pixels=3136, max_pixels=12845056) == (28, 5572)
+    assert smart_resize(1, 200, min_pixels=3136, max_pixels=12845056) == (28, 196)
+    assert smart_resize(10, 2000, min_pixels=3136, max_pixels=12845056) == (28, 1988)
     with pytest.raises(ValueError, match="aspect ratio"):
-        smart_resize(10, 2000, min_pixels=3136, max_pixels=12845056)
+        smart_resize(10, 2001, min_pixels=3136, max_pixels=12845056)
     with pytest.raises(ValueError, match="positive"):
         smart_resize(0, 10, min_pixels=3136, max_pixels=12845056)
 

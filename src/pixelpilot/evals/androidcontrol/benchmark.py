@@ -14,13 +14,12 @@ one setting per run.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field
 
 from pixelpilot.actions import (
@@ -34,6 +33,7 @@ from pixelpilot.actions import (
     map_points,
     rescale_point,
 )
+from pixelpilot.actions.observation import load_image
 from pixelpilot.errors import ConfigError, ParseError
 from pixelpilot.evals.androidcontrol.a11y import boxes_at, boxes_labelled, parse_forest
 from pixelpilot.evals.androidcontrol.data import (
@@ -241,8 +241,7 @@ class AndroidControl(OfflineBenchmark[StepSample]):
         if sample.screenshot is None:
             raise SampleError("missing image", "the step was loaded without its screenshot")
         try:
-            with Image.open(io.BytesIO(sample.screenshot)) as image:
-                screenshot = image.convert("RGB")
+            screenshot = load_image(sample.screenshot)  # transparency onto white
         except (OSError, UnidentifiedImageError) as exc:
             raise SampleError(
                 "unreadable image", f"screenshot is not a readable image: {exc}"

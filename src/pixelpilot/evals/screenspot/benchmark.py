@@ -14,10 +14,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from PIL import Image, UnidentifiedImageError
+from PIL import UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, Field
 
 from pixelpilot.actions import Click, Move, Observation, Platform, action_to_dict
+from pixelpilot.actions.observation import load_image
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Dataset, Problems, Record, Score, Summary, Table
 from pixelpilot.evals.offline import OfflineBenchmark, SampleError
@@ -87,8 +88,7 @@ class _ScreenSpotBase(OfflineBenchmark[GroundingSample]):
 
     def observe(self, sample: GroundingSample) -> tuple[Observation, History]:
         try:
-            with Image.open(sample.image) as image:
-                screenshot = image.convert("RGB")
+            screenshot = load_image(sample.image)  # transparency onto white, as Qwen's loader
         except FileNotFoundError:
             raise SampleError("missing image", f"{sample.image} does not exist") from None
         except (OSError, UnidentifiedImageError) as exc:

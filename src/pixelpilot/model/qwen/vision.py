@@ -27,6 +27,7 @@ import numpy as np
 from PIL import Image
 
 from pixelpilot.actions import Size
+from pixelpilot.actions.observation import to_rgb
 from pixelpilot.errors import ConfigError
 
 PATCH_SIZE = 14
@@ -69,19 +70,21 @@ def smart_resize(
 ) -> tuple[int, int]:
     """The resized (height, width): multiples of `factor`, area within the pixel budget.
 
-    This is the qwen-vl-utils formula the spec records. It differs from transformers' copy only
-    for a side of at most factor/2 pixels (qwen-vl-utils rounds each side up to at least one
-    factor first) and at an aspect ratio of exactly 200 (accepted by transformers).
+    This is the qwen-vl-utils formula the spec records, and it gives the reference's answer for
+    every size the reference accepts (`tests/model/qwen/test_vision_reference.py` compares them),
+    aspect ratio 200 included. Where the reference would return a side of 0 (a budget too small
+    for the aspect ratio) this raises instead. transformers' copy differs for a side of at most
+    factor/2 pixels (qwen-vl-utils rounds each side up to at least one factor first).
 
     Raises:
-        ValueError: the aspect ratio is 200 or more, a side is not positive, or the budget is
+        ValueError: the aspect ratio is above 200, a side is not positive, or the budget is
             too small for the aspect ratio (a side would round down to 0).
     """
     if height <= 0 or width <= 0:
         raise ValueError(f"image sides must be positive, got {width}x{height}")
     ratio = max(height, width) / min(height, width)
-    if ratio >= MAX_ASPECT_RATIO:
-        raise ValueError(f"aspect ratio must be smaller than {MAX_ASPECT_RATIO}, got {ratio:g}")
+    if ratio > MAX_ASPECT_RATIO:
+        raise ValueError(f"aspect ratio must be at most {MAX_ASPECT_RATIO}, got {ratio:g}")
     h_bar = max(factor, round(height / factor) * factor)
     w_bar = max(factor, round(width / factor) * factor)
     if h_bar * w_bar > max_pixels:
@@ -124,7 +127,7 @@ def resize_for_model(
 
     An image already at that size is returned converted but not resampled.
     """
-    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    rgb = to_rgb(image)  # transparency onto white, as the reference loader does
     target = resized_size(Size(*rgb.size), PixelBudget(min_pixels, max_pixels), factor=factor)
     if Size(*rgb.size) == target:
         return rgb, target
