@@ -106,8 +106,11 @@ def test_touch_gestures(env: AndroidEnv, device: AdbTestDevice) -> None:
     env.execute(LongPress(x=270, y=500, duration_ms=900))
     assert touches[-1].kind == "long_press" and touches[-1].duration_ms == 900
     assert contacts.long_pressed == touches[-1].target  # type: ignore[union-attr]
-    with pytest.raises(OutOfBoundsError, match="outside"):
-        env.execute(Scroll(x=270, y=100, direction="down", amount=200))
+    since = len(device.commands)
+    env.execute(Scroll(x=270, y=100, direction="down", amount=200))  # shortened at the top edge
+    assert last_actions(device, since) == [("input", "swipe", "270", "100", "270", "0", "600")]
+    with pytest.raises(OutOfBoundsError, match="no room"):
+        env.execute(Scroll(x=270, y=10, direction="down", amount=200))
 
 
 def test_keys_and_buttons(env: AndroidEnv, device: AdbTestDevice) -> None:

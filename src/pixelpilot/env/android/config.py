@@ -37,6 +37,16 @@ class AndroidConfig(BaseModel):
         description="raw: `screencap` pixels (no PNG encode on the phone); png: `screencap -p`; "
         "auto: raw, falling back to png for good if the raw output cannot be parsed",
     )
+    display_id: str | None = Field(
+        None,
+        description="the display to capture (`screencap -d ID`, an id from `dumpsys "
+        "SurfaceFlinger --display-id`); default: the first one when the device has several",
+    )
+    a11y: bool = Field(
+        False,
+        description="read the accessibility tree (`uiautomator dump`) with every observation; "
+        "about a second per step on a phone",
+    )
     settle_timeout: float = Field(
         3.0, ge=0, description="longest wait for the screen to stop changing after an action"
     )
@@ -55,6 +65,11 @@ class AndroidConfig(BaseModel):
         default_factory=dict,
         description="extra app name -> package (or package/activity) entries for open_app",
     )
+    allowed_apps: list[str] | None = Field(
+        None,
+        description="packages open_app and a task's start app may launch (shell-style "
+        "patterns such as com.example.* allowed); None: any installed app",
+    )
     fuzzy_cutoff: float = Field(
         0.75, gt=0, le=1, description="similarity an app name needs for a fuzzy match (0..1)"
     )
@@ -70,6 +85,15 @@ class AndroidConfig(BaseModel):
     restore_ime: bool = Field(
         True, description="switch back to the user's keyboard after typing through ADBKeyboard"
     )
+
+    @field_validator("display_id")
+    @classmethod
+    def _display_number(cls, value: str | None) -> str | None:
+        if value is not None and not value.isdigit():
+            raise ValueError(
+                "must be a display id (digits), see dumpsys SurfaceFlinger --display-id"
+            )
+        return value
 
     @field_validator("marker_dir")
     @classmethod

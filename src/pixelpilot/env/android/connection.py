@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -34,6 +35,10 @@ from pixelpilot.errors import EnvError, MissingExtraError, SetupError
 
 log = logging.getLogger("pixelpilot.env.android")
 T = TypeVar("T")
+
+PROMPT_HINT_DELAY = 2.0
+"""Seconds an authorization may take before the user is told to tap Allow on the phone: a
+device that authorizes automatically answers well within it, one waiting for its user does not."""
 
 UNCERTAIN = (
     "delivery uncertain: the connection dropped after the command was sent and before the "
@@ -84,6 +89,7 @@ class AdbConnection:
         self._closed = False
         self._device: Any = None
         self._transport: Any = None
+        self._hint_timer: threading.Timer | None = None
         self._connect_first()
 
     # ----- connecting ----------------------------------------------------------------------
@@ -92,22 +98,39 @@ class AdbConnection:
         c = self.config
         device, transport = self.adb.make_device(c.device, c.connect_timeout)
         self._device, self._transport = device, transport
-        device.connect(
-            rsa_keys=[self.signer],
-            transport_timeout_s=c.connect_timeout,
-            auth_timeout_s=c.auth_timeout,
-            read_timeout_s=c.connect_timeout,
-            auth_callback=self._on_prompt,
-        )
+        try:
+            device.connect(
+                rsa_keys=[self.signer],
+                transport_timeout_s=c.connect_timeout,
+                auth_timeout_s=c.auth_timeout,
+                read_timeout_s=c.connect_timeout,
+                auth_callback=self._on_prompt,
+            )
+        finally:
+            self._stop_hint()
 
     def _on_prompt(self, _manager: object) -> None:
+        """adb-shell sent the public key: the device may now ask its user, or (an emulator
+        without auth, a test device, a phone with the key already allowed) simply accept. The
+        hint to tap Allow is shown only when the answer takes longer than PROMPT_HINT_DELAY."""
         self._prompted = True
+        timer = threading.Timer(PROMPT_HINT_DELAY, self._prompt_hint)
+        timer.daemon = True
+        self._hint_timer = timer
+        timer.start()
+
+    def _prompt_hint(self) -> None:
         log.warning(
             "the device %s does not know this computer's key yet: unlock it and tap Allow on "
             "the 'Allow USB debugging?' prompt (waiting up to %g s)",
             self.config.device,
             self.config.auth_timeout,
         )
+
+    def _stop_hint(self) -> None:
+        timer, self._hint_timer = self._hint_timer, None
+        if timer is not None:
+            timer.cancel()
 
     def _connect_first(self) -> None:
         try:

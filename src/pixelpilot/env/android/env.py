@@ -12,16 +12,21 @@ Android 13+); button -> back/home/menu/enter key events; open_app -> `monkey` on
 resolved from the name (see `android.apps`). A touchscreen has no hover: `move` is unsupported,
 and so are right and middle clicks. After every action the screen is polled (an md5 of the
 raw frame, computed on the phone) until it stops changing: `Execution.settle_seconds`.
+Scrolls that would move the finger off the screen are shortened to end at the screen's edge.
 
 Each action is delivered exactly once even when the connection drops (see `android.connection`: a
 marker directory under /data/local/tmp/.pixelpilot guards every action and is removed on
-close). Screenshots are raw `screencap` output unless the device's cannot be parsed.
+close). Screenshots are raw `screencap` output unless the device's cannot be parsed, of the
+first display when the device has several (see `android.capture`). With the `a11y` option each
+observation is an AndroidObservation carrying the `uiautomator dump` XML (see `android.tree`).
+With `allowed_apps`, open_app and a task's start app launch only those packages.
 `show_calibration` needs the com.pixelpilot.calibration app, which `pixelpilot
 android-testdevice` provides; a phone would need the same screen installed.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import re
 import time
@@ -53,7 +58,12 @@ from pixelpilot.actions import (
     rescale_point,
 )
 from pixelpilot.env.android.apps import AppMatch, resolve_app
-from pixelpilot.env.android.capture import CaptureFormatError, parse_png, parse_raw
+from pixelpilot.env.android.capture import (
+    DISPLAY_QUERY,
+    CaptureFormatError,
+    ScreenCapture,
+    choose_display,
+)
 from pixelpilot.env.android.config import AndroidConfig
 from pixelpilot.env.android.connection import AdbConnection, DeviceSetupError
 from pixelpilot.env.android.keys import BUTTONS, android_keycode, mappable_keys
@@ -66,6 +76,7 @@ from pixelpilot.env.android.text import (
     is_plain_ascii,
     shell_quote,
 )
+from pixelpilot.env.android.tree import AndroidObservation, read_tree
 from pixelpilot.env.base import EnvironmentBase, Execution, wait_until_settled
 from pixelpilot.errors import (
     ActionError,
@@ -82,7 +93,6 @@ CALIBRATION_ACTIVITY = f"{CALIBRATION_PACKAGE}/.CalibrationActivity"
 _SIZE = re.compile(r"(Physical|Override) size: (\d+)x(\d+)")
 _DENSITY = re.compile(r"(Physical|Override) density: (\d+)")
 _FOCUS = re.compile(r"mCurrentFocus=Window\{\S+ \S+ ([^/\s}]+)")
-_MD5 = re.compile(r"^[0-9a-f]{32}\b")
 # scroll direction (where the content goes) -> where the finger moves
 _FINGER = {"down": (0, -1), "up": (0, 1), "right": (-1, 0), "left": (1, 0)}
 
@@ -123,7 +133,14 @@ class AndroidEnv(EnvironmentBase):
                 f"the device {self.config.device} reports no usable screen ({exc}); wake and "
                 "unlock it, and check that it has finished booting"
             ) from None
-        self.capture_mode = "png" if self.config.capture == "png" else "raw"
+        try:
+            display = choose_display(self.conn.read(DISPLAY_QUERY), self.config.display_id)
+        except ValueError as exc:
+            self.conn.close()
+            raise DeviceSetupError(f"display_id: {exc}") from None
+        self.screen = ScreenCapture(
+            self.conn.read_bytes, self.conn.read, mode=self.config.capture, display=display
+        )
         self.task: Task | None = None
         self._packages: list[str] | None = None
         self._last_settle = 0.0
@@ -146,44 +163,40 @@ class AndroidEnv(EnvironmentBase):
         return self.observe()
 
     def observe(self) -> Observation:
+        """The screen (and, with the `a11y` option, its accessibility tree: an
+        AndroidObservation whose `a11y` is the `uiautomator dump` XML)."""
         start = time.perf_counter()
         image = self._capture()
         app = self._foreground() if self.config.foreground_app else None
+        tree = read_tree(self.conn.read, self.conn.marker_root) if self.config.a11y else None
+        if self.config.a11y and tree is None:
+            log.warning("uiautomator dump produced no hierarchy; this step has no tree")
         return self.remember(
-            Observation(
+            AndroidObservation(
                 screenshot=image,
                 platform="android",
                 scale=image.width / self._input_size(image.size).width,
                 app=app,
                 capture_seconds=time.perf_counter() - start,
                 settle_seconds=self._last_settle,
+                a11y=tree,
             )
         )
 
+    @property
+    def capture_mode(self) -> str:
+        """ "raw" or "png": how screenshots are taken now (auto turns to png for good)."""
+        return self.screen.mode
+
     def _capture(self) -> Image.Image:
-        if self.capture_mode == "raw":
-            data = self.conn.read_bytes("screencap")
-            try:
-                return parse_raw(data)
-            except CaptureFormatError as exc:
-                if self.config.capture == "raw":
-                    raise EnvError(f"{exc}; set the android option capture = 'png'") from exc
-                log.warning("raw screencap unusable (%s); using screencap -p from now on", exc)
-                self.capture_mode = "png"
         try:
-            return parse_png(self.conn.read_bytes("screencap -p"))
+            return self.screen.capture()
         except CaptureFormatError as exc:
             raise EnvError(str(exc)) from exc
 
-    def _frame_digest(self) -> bytes:
-        output = self.conn.read("screencap | md5sum")
-        if _MD5.match(output):
-            return output[:32].encode()
-        return self.conn.read_bytes("screencap")  # no md5sum on the device: compare pixels
-
     def _settle(self) -> float:
         return wait_until_settled(
-            self._frame_digest,
+            self.screen.digest,
             timeout=self.config.settle_timeout,
             interval=self.config.settle_interval,
             stable_frames=self.config.settle_frames,
@@ -255,16 +268,20 @@ class AndroidEnv(EnvironmentBase):
         scale = shot[0] / self._input_size(shot).width
         slop = round(8 * self.density / 160 * scale)
         fx, fy = _FINGER[action.direction]
-        end_x = action.x + fx * (action.amount + slop)
-        end_y = action.y + fy * (action.amount + slop)
-        if not Size(*shot).contains(end_x, end_y):
+        # the finger stops at the screen's edge: a longer scroll is shortened, not refused
+        reach = action.amount + slop
+        if fx:
+            reach = min(reach, action.x if fx < 0 else shot[0] - 1 - action.x)
+        else:
+            reach = min(reach, action.y if fy < 0 else shot[1] - 1 - action.y)
+        if reach <= slop:
             raise OutOfBoundsError(
-                f"scroll {action.direction} by {action.amount} px from ({action.x}, {action.y}) "
-                f"needs a swipe to ({end_x}, {end_y}), outside the {Size(*shot)} screen; scroll "
-                "less, or start further from the edge the finger moves to"
+                f"scroll {action.direction} from ({action.x}, {action.y}) has no room: the "
+                f"finger would leave the {Size(*shot)} screen within the {slop} px touch slop; "
+                "start further from the edge the finger moves to"
             )
         x, y = self._to_input(action.x, action.y)
-        ex, ey = self._to_input(end_x, end_y)
+        ex, ey = self._to_input(action.x + fx * reach, action.y + fy * reach)
         return f"input swipe {x} {y} {ex} {ey} {self.config.scroll_ms}"
 
     def _key(self, keys: Sequence[str]) -> str:
@@ -314,13 +331,21 @@ class AndroidEnv(EnvironmentBase):
         return self._packages
 
     def _resolve(self, name: str) -> AppMatch:
+        """The app `name` means, refused (ActionError) when `allowed_apps` excludes it."""
         cutoff = self.config.fuzzy_cutoff
         try:
-            return resolve_app(name, self._installed(), self.config.app_names, cutoff=cutoff)
+            match = resolve_app(name, self._installed(), self.config.app_names, cutoff=cutoff)
         except ActionError:
             # an app installed since the list was read may be the one meant
             packages = self._installed(refresh=True)
-            return resolve_app(name, packages, self.config.app_names, cutoff=cutoff)
+            match = resolve_app(name, packages, self.config.app_names, cutoff=cutoff)
+        allowed = self.config.allowed_apps
+        if allowed is not None and not any(fnmatch.fnmatchcase(match.package, p) for p in allowed):
+            raise ActionError(
+                f"open_app {name!r}: {match.package} is not in the android option allowed_apps "
+                f"({', '.join(allowed) or 'empty'}); not opened"
+            )
+        return match
 
     def show_calibration(self, targets: Sequence[Point]) -> None:
         """Open the calibration app with a crosshair at each target (screenshot pixels).
