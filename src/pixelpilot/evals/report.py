@@ -1,13 +1,16 @@
-"""report.json (everything, machine-readable) and report.md (the same as tables)."""
+"""report.json (everything, machine-readable), report.md (the same as tables) and report.html
+(the tables plus a gallery of samples; see `pixelpilot.evals.report_html`)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pixelpilot.evals.base import Problem, Summary
+from pixelpilot.evals.base import Problem, Record, Summary
 from pixelpilot.evals.records import write_json
+from pixelpilot.evals.report_html import Gallery, write_eval_html
 
 MD_PROBLEM_LIMIT = 100
 
@@ -51,6 +54,19 @@ def build_report(
         },
         "provenance": provenance,
     }
+
+
+def timing_summary(records: Iterable[Record]) -> dict[str, Any]:
+    """report.json's `timing`: the mean of the records' `timings.per_sample` seconds."""
+    values = [
+        r["timings"]["per_sample"]
+        for r in records
+        if isinstance(r.get("timings"), dict)
+        and isinstance(r["timings"].get("per_sample"), int | float)
+    ]
+    if not values:
+        return {}
+    return {"mean_seconds_per_sample": sum(values) / len(values), "samples_timed": len(values)}
 
 
 def _cell(value: Any) -> str:
@@ -114,7 +130,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_reports(out: Path, report: dict[str, Any]) -> None:
-    """Write `out/report.json` and `out/report.md`."""
+def write_reports(out: Path, report: dict[str, Any], gallery: Gallery | None = None) -> None:
+    """Write `out/report.json`, `out/report.md` and `out/report.html` (with `gallery`'s
+    samples and episodes when given)."""
     write_json(out / "report.json", report)
     (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    write_eval_html(out, report, gallery)

@@ -8,7 +8,7 @@ Files in the output folder:
 - run.json: what the predictions were made with (benchmark, data checksum, model, versions);
   a resumed run must match it.
 - predictions.jsonl: one record per sample, with `correct`.
-- report.json, report.md.
+- report.json, report.md, report.html (with a gallery of samples; see report_html).
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ from pixelpilot.evals.records import (
     read_predictions,
     write_json,
 )
-from pixelpilot.evals.report import build_report, write_reports
+from pixelpilot.evals.report import build_report, timing_summary, write_reports
+from pixelpilot.evals.report_html import Gallery
 from pixelpilot.model import Policy
 from pixelpilot.versions import versions
 
@@ -137,18 +138,6 @@ def _take_saved(
     return _score(benchmark, sample, record, problems), record
 
 
-def _timing(records: Iterable[Record]) -> dict[str, Any]:
-    values = [
-        r["timings"]["per_sample"]
-        for r in records
-        if isinstance(r.get("timings"), dict)
-        and isinstance(r["timings"].get("per_sample"), int | float)
-    ]
-    if not values:
-        return {}
-    return {"mean_seconds_per_sample": sum(values) / len(values), "samples_timed": len(values)}
-
-
 def _finish(
     benchmark: Benchmark[Any],
     out: Path,
@@ -158,6 +147,7 @@ def _finish(
     problems: Problems,
     provenance: dict[str, Any],
     notes: list[str],
+    gallery: Gallery | None = None,
 ) -> EvalResult:
     if samples == 0:
         # A score over zero samples would read as a result: say what was found instead.
@@ -176,8 +166,8 @@ def _finish(
         "not_predicted": samples - len(scores),
     }
     report = build_report(summary, counts=counts, problems=problems.items, provenance=provenance)
-    report["timing"] = _timing(records)
-    write_reports(out, report)
+    report["timing"] = timing_summary(records)
+    write_reports(out, report, gallery)
     return EvalResult(report, out)
 
 
@@ -259,6 +249,7 @@ def evaluate(
     write_json(out / RUN_FILE, run)
     scores: list[Score] = []
     records: list[Record] = []
+    cards = Gallery(out)  # report.html's gallery
     pending: list[Any] = []
     taken = _Taken(dataset.samples, limit)
     total = dataset.total
@@ -278,6 +269,7 @@ def evaluate(
                 score = _score(benchmark, by_id[record["id"]], record, problems)
                 record["correct"] = score.correct
                 batch_scores.append(score)
+                cards.add(by_id[record["id"]], record, score)
             writer.write(batch)
             scores.extend(batch_scores)
             records.extend(batch)
@@ -291,6 +283,7 @@ def evaluate(
             if done is not None:
                 scores.append(done[0])
                 records.append(done[1])
+                cards.add(sample, done[1], done[0])
                 bar.advance(1, [done[0]])
                 continue
             pending.append(sample)
@@ -301,7 +294,7 @@ def evaluate(
     notes: list[str] = []
     _leftovers(existing, limit, problems, notes)
     provenance = _provenance(run, dataset.info, mode="predict", source=pred_path)
-    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes)
+    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes, cards)
 
 
 def rescore(
@@ -336,12 +329,14 @@ def rescore(
         limit = saved_limit if isinstance(saved_limit, int) else None
     scores: list[Score] = []
     records: list[Record] = []
+    cards = Gallery(out)  # report.html's gallery
     taken = _Taken(dataset.samples, limit)
     for sample in taken:
         done = _take_saved(benchmark, sample, saved, problems)
         if done is not None:
             scores.append(done[0])
             records.append({**done[1], "correct": done[0].correct})
+            cards.add(sample, records[-1], done[0])
     notes: list[str] = []
     _leftovers(saved, limit, problems, notes)
     out.mkdir(parents=True, exist_ok=True)
@@ -358,7 +353,7 @@ def rescore(
         "data": {"path": str(data) if data else None, "checksum": fingerprint(dataset.files)},
     }
     provenance = _provenance(run, dataset.info, mode="rescore", source=predictions)
-    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes)
+    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes, cards)
 
 
 def _provenance(
