@@ -122,6 +122,33 @@ def test_androidcontrol_failing_steps_are_drawn(
     assert len(list((out / "report_files").iterdir())) == len(failing)
 
 
+def test_miniwob_report_links_each_episode_to_its_run_report(tmp_path: Path) -> None:
+    from pixelpilot.evals import evaluate
+    from pixelpilot.evals.miniwob.benchmark import MiniWob, MiniWobOptions
+    from tests.evals.miniwob.support import PageOraclePolicy
+
+    out = tmp_path / "eval"
+    options = MiniWobOptions(
+        tasks=["click-button"], episodes=1, seed=1, max_steps=4, time_limit_ms=60000
+    )
+    bench = MiniWob(options.model_copy(update={"trajectories": str(out / "trajectories")}))
+    policy = PageOraclePolicy(lambda: bench.runner.current if bench.runner else None, zoom=1.0)
+    try:
+        evaluate(bench, policy, data=None, out=out, model_info={"spec": "oracle"}, progress=False)
+    finally:
+        bench.close()
+    assert (out / "trajectories" / "click-button" / "1" / "report.html").exists()
+    with open_report(out / "report.html") as opened:
+        page = opened.page
+        assert opened.console_errors == []
+        row = page.locator("table.episodes tbody tr")
+        assert row.count() == 1 and "solved" in row.inner_text()
+        row.locator("a").click()
+        page.wait_for_load_state("load")
+        assert page.url.endswith("trajectories/click-button/1/report.html")
+        assert page.locator("section.step").count() >= 1
+
+
 def test_episode_rows_link_to_their_run_reports(tmp_path: Path) -> None:
     run_dir = record_run(
         tmp_path / "trajectories" / "click-button" / "0", [Terminate(status="success")]

@@ -54,7 +54,7 @@ class Gallery:
         from pixelpilot.evals.screenspot.data import GroundingSample
 
         if "trajectory" in record:
-            self.episodes.append(record)
+            self.episodes.append({**record, "correct": score.correct})
         elif isinstance(sample, GroundingSample):
             self.items.append(self._screenspot(sample, record, score))
         elif (
@@ -190,9 +190,9 @@ def _episodes(out: Path, episodes: list[Record]) -> str:
                 link = f'<a href="{esc(href)}">run report</a>'
             except UserError as exc:
                 link = esc(f"unreadable: {exc}")
-        success = record.get("success")
-        verdict = "solved" if success else ("not solved" if success is False else "not judged")
-        tone = {"solved": "good", "not solved": "bad"}.get(verdict, "")
+        # the benchmark's own verdict (MiniWoB++: raw reward > 0), not the record's flag
+        verdict = "solved" if record.get("correct") else "not solved"
+        tone = "good" if record.get("correct") else "bad"
         rows.append(
             f"<tr><td>{esc(record.get('id', '?'))}</td>"
             f'<td><span class="badge {tone}">{verdict}</span></td>'
