@@ -44,6 +44,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--animation-ms", type=int, default=0, metavar="MS", help="app transition length"
     )
+    parser.add_argument(
+        "--displays",
+        type=int,
+        default=1,
+        metavar="N",
+        help="displays the phone has (1-3, default 1); with several, screencap without -d "
+        "warns on stderr as on a foldable or an emulator with an external display",
+    )
     parser.add_argument("--log-commands", action="store_true", help="print every command run")
     faults = parser.add_argument_group("faults (N counts the messages the device receives)")
     faults.add_argument("--drop-after", type=int, metavar="N", help="drop the connection once")
@@ -93,6 +101,7 @@ def handle(args: argparse.Namespace) -> int:
             auth=args.auth,
             adbkeyboard=args.adbkeyboard,
             animation_ms=args.animation_ms,
+            displays=args.displays,
             faults=faults,
         )
     except ValidationError as exc:

@@ -192,7 +192,16 @@ def _cli(*args: str, **kwargs: object) -> subprocess.Popen[str]:
 
 @pytest.mark.slow  # two CLI processes start cold (several seconds each)
 def test_cli_testdevice_and_calibrate(key: Path) -> None:
-    server = _cli("android-testdevice", "--port", "0", "--size", "540x1200", "--log-commands")
+    server = _cli(
+        "android-testdevice",
+        "--port",
+        "0",
+        "--size",
+        "540x1200",
+        "--displays",
+        "2",
+        "--log-commands",
+    )
     try:
         assert server.stdout is not None
         banner = server.stdout.readline()
@@ -221,6 +230,7 @@ def test_cli_testdevice_and_calibrate(key: Path) -> None:
         tail, _ = server.communicate(timeout=30)
     assert server.returncode == 0 and "test device stopped" in tail
     assert "shell: wm size; wm density" in tail and "am start -n com.pixelpilot.calibration" in tail
+    assert "exec: screencap -d 4619827259835644672 2>/dev/null" in tail  # the first display
 
 
 def test_cli_testdevice_refuses_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
@@ -234,6 +244,8 @@ def test_cli_testdevice_refuses_a_busy_port(capsys: pytest.CaptureFixture[str]) 
     assert status == 2 and err.count("\n") == 1 and "pick another --port" in err
     assert main(["android-testdevice", "--port", "0", "--size", "12"]) == 2
     assert "expected a size like" in capsys.readouterr().err
+    assert main(["android-testdevice", "--port", "0", "--displays", "4"]) == 2
+    assert "displays" in capsys.readouterr().err
 
 
 def test_something_that_is_not_adb(key: Path) -> None:

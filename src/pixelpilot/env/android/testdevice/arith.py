@@ -83,7 +83,11 @@ def evaluate(text: str, variable: Callable[[str], str]) -> int:
             raise ArithError(f"{text.strip()}: syntax error at {text[pos:].strip()!r}")
         number, name, special, op = match.groups()
         if number is not None:
-            tokens.append(("num", str(int(number, 0))))
+            octal = len(number) > 1 and number[0] == "0" and number[1] not in "xX"
+            try:
+                tokens.append(("num", str(int(number, 8 if octal else 0))))
+            except ValueError:
+                raise ArithError(f"{number}: bad number") from None
         elif name is not None or special is not None:
             value = variable(name or special).strip() or "0"
             if not re.fullmatch(r"-?\d+", value):

@@ -5,6 +5,7 @@ client libraries parse (sizes, density, rotation, focus, screen power, the top a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from pixelpilot.actions import Size
@@ -89,11 +90,11 @@ class SystemCommands:
             if rest[0] == "reset":
                 phone.override_size = None
             else:
-                try:
-                    phone.override_size = Size.parse(rest[0])
-                except ValueError:
+                found = re.fullmatch(r"(\d+)x(\d+)", rest[0])
+                if found is None or 0 in (int(found[1]), int(found[2])):
                     inv.err(f"Error: bad size {rest[0]}\n")
                     return 1
+                phone.override_size = Size(int(found[1]), int(found[2]))
             phone.apply_geometry()
             return 0
         if what == "density" and len(rest) == 1:
