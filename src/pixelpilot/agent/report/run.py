@@ -135,6 +135,8 @@ def _details(view: StepView, action: Action | None) -> str:
         rows.append(("approval", esc(f"{rec['approval']}{': ' + reason if reason else ''}")))
     if "executed" in rec:
         rows.append(("executed", esc(rec["executed"] or "nothing")))
+    if rec.get("interrupted"):
+        rows.append(("interrupted", "the action was cut off: it may or may not have run"))
     for key in ("url", "app"):
         if rec.get(key):
             rows.append((key, esc(rec[key])))
@@ -196,6 +198,8 @@ def _summary(record: RunRecord) -> str:
         cards.append(card("steps with errors", str(errors), tone="bad"))
     warnings = "".join(f'<div class="banner">{esc(w)}</div>' for w in record.warnings)
     reason = f"<p>{esc(outcome.status)}: {esc(outcome.reason)}</p>" if outcome.reason else ""
+    if result and result.get("error_type"):
+        reason += f"<p>error type: <code>{esc(result['error_type'])}</code></p>"
     return (
         f'<header class="top"><h1>{esc(goal or "(no goal recorded)")}</h1>'
         f'<div class="cards">{"".join(cards)}</div>{reason}{warnings}</header>'
