@@ -162,8 +162,8 @@ class BrowserEnv(EnvironmentBase):
         except EnvError as exc:
             self._relaunch_or_raise(exc)
             detail = f"{describe(action)} failed: {exc}; relaunched at {self.start_url}"
-            return Execution(detail=detail + self._blocked_detail())
-        return Execution(detail=detail + self._blocked_detail(), settle_seconds=settle)
+            return Execution(detail=detail + self._after_action())
+        return Execution(detail=detail + self._after_action(), settle_seconds=settle)
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -176,8 +176,11 @@ class BrowserEnv(EnvironmentBase):
         """Every navigation, form post and popup the guard refused this episode, oldest first."""
         return list(self.guard.blocked)
 
-    def _blocked_detail(self) -> str:
-        """What was blocked since the last report (also between steps), for the Execution."""
+    def _after_action(self) -> str:
+        """Close refused pop-ups; what was blocked since the last report (also between
+        steps), for the Execution."""
+        if self.session is not None:
+            self.session.close_refused()
         new, self._reported = self.guard.blocked[self._reported :], len(self.guard.blocked)
         return "".join(f"; {entry.describe()}" for entry in new)
 

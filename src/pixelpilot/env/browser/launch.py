@@ -198,6 +198,7 @@ class BrowserSession:
         self._context: Any = None
         self._page: Any = None
         self.guard: NavigationGuard | None = None
+        self._refused: list[Any] = []
         check_display(headless)
         playwright = _acquire_driver()
         try:
@@ -265,6 +266,7 @@ class BrowserSession:
             "open a browser context", lambda: self.browser.new_context(**options)
         )
         if guard is not None:
+            guard.refuse_page = self._refuse
             self.call("route the context's requests", lambda: guard.install(self._context))
         self._context.on("page", self._adopt)
         page = self.call("open a page", self._context.new_page)
@@ -332,9 +334,23 @@ class BrowserSession:
         page.on("close", self._on_close)
         self._page = page
 
+    def close_refused(self) -> None:
+        """Close the pop-ups the guard refused (after the action that was using one ended)."""
+        refused, self._refused = self._refused, []
+        for page in refused:
+            with contextlib.suppress(Exception):  # it may be gone already
+                page.close()
+
+    def _refuse(self, page: Any) -> None:
+        # Runs inside a route handler: the page may be in use by the current call, so it is
+        # only hidden now and closed by close_refused.
+        self._refused.append(page)
+        self._on_close(page)
+
     def _on_close(self, page: Any) -> None:
         if page is self._page:
             pages = [p for p in self._context.pages if not p.is_closed()] if self._context else []
+            pages = [p for p in pages if p not in self._refused]
             self._page = pages[-1] if pages else None
 
     def _on_crash(self, page: Any) -> None:

