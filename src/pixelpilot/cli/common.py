@@ -21,6 +21,8 @@ from pixelpilot.errors import ConfigError
 # flag destination -> option name in the environment's Config
 ENV_FLAGS: dict[str, str] = {
     "virtual_display": "virtual_display",
+    "wm": "wm",
+    "launch": "launch",
     "monitor": "monitor",
     "device_scale_factor": "device_scale_factor",
     "viewport": "viewport",
@@ -35,6 +37,17 @@ def add_env_arguments(parser: argparse.ArgumentParser, *, required: bool = True)
     group.add_argument("--virtual-display", metavar="WxH", help="desktop: run on a private Xvfb")
     group.add_argument(
         "--monitor", type=int, metavar="N", help="desktop: monitor number (1 = first)"
+    )
+    group.add_argument(
+        "--wm",
+        choices=("openbox", "none"),
+        help="desktop: window manager on the virtual display (default openbox)",
+    )
+    group.add_argument(
+        "--launch",
+        action="append",
+        metavar="CMD",
+        help="desktop: start CMD on the display at reset and wait for its window (repeatable)",
     )
     group.add_argument("--headed", action="store_true", help="browser: show the window")
     group.add_argument(

@@ -16,7 +16,6 @@ from pixelpilot.actions import (
     Key,
     LongPress,
     Move,
-    OpenApp,
     Scroll,
     Size,
     Swipe,
@@ -177,7 +176,6 @@ def test_wait_sleeps(env: DesktopEnv) -> None:
         Swipe(x=10, y=10, to_x=100, to_y=100),
         LongPress(x=10, y=10),
         Button(name="back"),
-        OpenApp(name="firefox"),
     ],
 )
 def test_unsupported_actions_are_refused(env: DesktopEnv, probe: Probe, action: Action) -> None:

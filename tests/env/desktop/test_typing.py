@@ -10,7 +10,7 @@ import pytest
 
 from pixelpilot.actions import Click, Key, Size, Type
 from pixelpilot.env.desktop.env import DesktopConfig, DesktopEnv
-from pixelpilot.env.desktop.keyboard import char_keysym
+from pixelpilot.env.desktop.keys import char_keysym
 from pixelpilot.env.desktop.x11 import connect
 from pixelpilot.env.desktop.xvfb import VirtualDisplay
 from pixelpilot.errors import ActionError, Interrupted

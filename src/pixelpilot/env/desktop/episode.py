@@ -63,7 +63,10 @@ class Episode:
         commands: list[tuple[str, ...]] = []
         if spec is not None:
             spec.check_ready(private_display=self.private)
-            self._home = tempfile.TemporaryDirectory(prefix="pixelpilot-home-")
+            # A helper an application forked may still be writing as the home is deleted.
+            self._home = tempfile.TemporaryDirectory(
+                prefix="pixelpilot-home-", ignore_cleanup_errors=True
+            )
             self.task = spec
             commands = spec.prepare(Path(self._home.name))
         for line in launch:

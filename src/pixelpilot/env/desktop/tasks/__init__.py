@@ -37,7 +37,7 @@ class DesktopTaskSuite:
         return [self._task(task) for task in TASKS]
 
     def _task(self, task: DesktopTask) -> Task:
-        return Task(goal=task.goal, name=PREFIX + task.name)
+        return Task(goal=task.goal, name=PREFIX + task.name, safety=task.safety)
 
     def get(self, name: str) -> Task:
         from pixelpilot.env.tasks import unknown_task

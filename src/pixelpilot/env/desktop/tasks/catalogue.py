@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pixelpilot.env.desktop.tasks.judges import (
     Judge,
@@ -39,6 +40,8 @@ class DesktopTask:
             "{home}" in a word is replaced by the home folder.
         cwd: the folder (relative to home) the apps start in.
         needs: the programs the task uses (checked before it starts, for a one-line error).
+        safety: the task's `[safety]` allowances (see `pixelpilot.actions.Task.safety`): what
+            the task itself asks for that the risk rules would stop, and only where it is asked.
     """
 
     name: str
@@ -48,6 +51,7 @@ class DesktopTask:
     apps: tuple[tuple[str, ...], ...] = ()
     cwd: str = "Documents"
     needs: tuple[str, ...] = ()
+    safety: Mapping[str, Any] | None = None
 
     def check_ready(self, *, private_display: bool) -> None:
         """Raise ConfigError (one line, with the fix) when the task cannot start here."""
@@ -73,6 +77,18 @@ class DesktopTask:
             path.write_text(text, encoding="utf-8")
         return [tuple(word.replace("{home}", str(home)) for word in app) for app in self.apps]
 
+
+DELETE_IN_FILE_MANAGER = {
+    "allow": [
+        {
+            "id": "desktop-task-home-delete",
+            "rules": ["file-manager-delete"],
+            "platforms": ["desktop"],
+            "app": r"\(Pcmanfm\)$",
+            "reason": "the task deletes a file of its own throwaway home in the file manager",
+        }
+    ]
+}
 
 MOUSEPAD = ("mousepad",)
 XTERM = ("xterm", "-fa", "Monospace", "-fs", "12", "-geometry", "90x24")
@@ -140,6 +156,7 @@ TASKS: tuple[DesktopTask, ...] = (
         files={"Documents/keep.txt": "keep me\n", "Documents/old-notes.txt": "obsolete\n"},
         apps=(("pcmanfm", "{home}/Documents"),),
         needs=("pcmanfm",),
+        safety=DELETE_IN_FILE_MANAGER,
     ),
     DesktopTask(
         "files-new-folder",
