@@ -15,7 +15,8 @@ numbers from android_env's `proto/a11y/*.proto`:
     ProtoRect { int32 left = 1; int32 top = 2; int32 right = 3; int32 bottom = 4; }
 
 Decoding by hand keeps android_env (and its dependencies) out of the install; the scorer only
-needs boxes and labels.
+needs boxes and labels. `windows_from_uiautomator` gives a live device's `uiautomator dump` the
+same shape.
 """
 
 from __future__ import annotations
@@ -170,3 +171,43 @@ def boxes_labelled(windows: tuple[Window, ...], name: str) -> tuple[Box, ...]:
     exact = [n for n, pair in labels if wanted in pair]
     chosen = exact or [n for n, pair in labels if any(wanted in label for label in pair)]
     return tuple(n.box for n in sorted(chosen, key=lambda n: n.area))
+
+
+def windows_from_uiautomator(xml: str) -> tuple[Window, ...]:
+    """The windows of a device's `uiautomator dump` (AndroidEnv's `a11y` option, the test
+    device), in the shape `boxes_at` and `boxes_labelled` take, so the box protocol can score
+    actions on a live device's screen as it scores AndroidControl's stored forests.
+
+    Each top-level node of the dump is a window, later ones in front (uiautomator lists the
+    app before the system bars); bounds map to boxes as ProtoRect's sides do, and every node is
+    visible (uiautomator dumps only what is on screen).
+
+    Raises:
+        RecordError: `xml` is not a uiautomator hierarchy.
+    """
+    from pixelpilot.env.android.tree import parse_nodes
+
+    try:
+        nodes = parse_nodes(xml)
+    except ValueError as exc:
+        raise RecordError(str(exc)) from None
+    groups: list[list[Node]] = []
+    for ui in nodes:
+        if ui.depth == 0:
+            groups.append([])
+        if groups:
+            groups[-1].append(
+                Node(
+                    box=Box(*ui.box),
+                    text=ui.text,
+                    description=ui.description,
+                    class_name=ui.class_name,
+                    resource_id=ui.resource_id,
+                    clickable=ui.clickable,
+                    visible=True,
+                )
+            )
+    return tuple(
+        Window(id=index, layer=index, window_type=1, box=group[0].box, nodes=tuple(group))
+        for index, group in enumerate(groups)
+    )
