@@ -8,7 +8,9 @@ For each device scale factor, on a sandbox page in headless Chromium, measures i
   decoded  the same call, decoded into an RGB PIL image (what an Observation holds)
   observe  BrowserEnv.observe() end to end
   settle   one settle capture (a CSS-scale PNG; an action's settle takes at least two)
-Prints the median and 90th percentile in milliseconds and each figure's ratio to the baseline.
+The four are taken interleaved (png, decoded, observe, settle, png, ...) so load on a shared
+machine falls on all alike. Prints min and median in milliseconds and each median's ratio to
+the median of png.
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from PIL import Image
 
 from pixelpilot.env.browser.env import BrowserConfig, BrowserEnv
 from pixelpilot.env.tasks import resolve_task
-from timing import summary, timed  # bench/timing.py, beside this script
+from timing import interleaved, machine, min_median  # bench/timing.py, beside this script
 
 
 def measure(scale: float, task: str, repeats: int) -> dict[str, tuple[float, float]]:
     env = BrowserEnv(BrowserConfig(device_scale_factor=scale))
     try:
-        obs = env.reset(task=resolve_task(task))
+        obs = env.reset(task=resolve_task(task)[0])
         assert env.session is not None
         page = env.session.page
 
@@ -39,12 +41,16 @@ def measure(scale: float, task: str, repeats: int) -> dict[str, tuple[float, flo
 
         image = decoded()
         assert image.size == obs.size, (image.size, obs.size)
-        return {
-            "png": summary(timed(page.screenshot, repeats)),
-            "decoded": summary(timed(decoded, repeats)),
-            "observe": summary(timed(env.observe, repeats)),
-            "settle": summary(timed(lambda: page.screenshot(scale="css"), repeats)),
-        }
+        figures = interleaved(
+            {
+                "png": page.screenshot,
+                "decoded": decoded,
+                "observe": env.observe,
+                "settle": lambda: page.screenshot(scale="css"),
+            },
+            repeats,
+        )
+        return {name: min_median(seconds) for name, seconds in figures.items()}
     finally:
         env.close()
 
@@ -54,14 +60,15 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=30, help="captures per measurement")
     parser.add_argument("--task", default="sandbox:checkout", help="the page to capture")
     args = parser.parse_args()
+    print(machine())
     for scale in (1.0, 2.0):
         rows = measure(scale, args.task, args.repeats)
         width, height = round(1280 * scale), round(800 * scale)
-        print(f"scale {scale:g}: {width}x{height} device px, {args.repeats} captures each")
-        base = rows["png"][0]
-        for name, (median, p90) in rows.items():
+        print(f"scale {scale:g}: {width}x{height} device px, {args.repeats} interleaved captures")
+        base = rows["png"][1]
+        for name, (low, median) in rows.items():
             ratio = median / base
-            print(f"  {name:<8} median {median:7.1f} ms  p90 {p90:7.1f} ms  x{ratio:.2f} of png")
+            print(f"  {name:<8} min {low:7.1f} ms  median {median:7.1f} ms  x{ratio:.2f} of png")
     return 0
 
 

@@ -11,7 +11,9 @@ Measures in the same run, on the same display:
   image-0   the same with Pillow's default of reusing no image blocks
   observe   DesktopEnv.observe() end to end (capture, conversion, window title)
   settle    one settle capture (grab + bytes copy; an action's settle takes at least two)
-Prints the median and 90th percentile in milliseconds and each figure's ratio to `grab`.
+The figures are taken interleaved (grab, memcpy, image, ..., grab, memcpy, ...) so load on a
+shared machine falls on all of them alike. Prints the min and median in milliseconds and each
+figure's median as a ratio to the median of `grab`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -29,16 +32,22 @@ from PIL import Image
 from pixelpilot.actions import Size
 from pixelpilot.env.desktop.capture import capture_image
 from pixelpilot.env.desktop.env import DesktopConfig, DesktopEnv
-from timing import summary, timed  # bench/timing.py, beside this script
+from timing import interleaved, machine, min_median  # bench/timing.py, beside this script
 
 
-def without_block_reuse(fn: Callable[[], object], repeats: int) -> list[float]:
-    kept = Image.core.get_blocks_max()
-    Image.core.set_blocks_max(0)
-    try:
-        return timed(fn, repeats)
-    finally:
-        Image.core.set_blocks_max(kept)
+def without_block_reuse(fn: Callable[[], object]) -> Callable[[], object]:
+    """`fn` run with Pillow's freed-block reuse turned off for the call only."""
+
+    def call() -> object:
+        core: Any = Image.core  # type: ignore[attr-defined]
+        kept = core.get_blocks_max()
+        core.set_blocks_max(0)
+        try:
+            return fn()
+        finally:
+            core.set_blocks_max(kept)
+
+    return call
 
 
 def main() -> int:
@@ -50,20 +59,24 @@ def main() -> int:
     with DesktopEnv(DesktopConfig(virtual_display=str(size))) as env:
         sct, monitor = env._sct, env._monitor  # the env's own capture objects
         frame = np.zeros((size.height, size.width, 4), dtype=np.uint8)
-        figures = {
-            "grab": timed(lambda: sct.grab(monitor), args.repeats),
-            "memcpy": timed(frame.copy, args.repeats),
-            "image": timed(lambda: capture_image(sct, monitor), args.repeats),
-            "image-0": without_block_reuse(lambda: capture_image(sct, monitor), args.repeats),
-            "observe": timed(env.observe, args.repeats),
-            "settle": timed(env._grab_raw, args.repeats),
-        }
-    base, _ = summary(figures["grab"])
-    print(f"desktop capture at {size} on Xvfb, {args.repeats} repeats (ms)")
-    print(f"{'':10}{'median':>9}{'p90':>9}{'x grab':>9}")
+        figures = interleaved(
+            {
+                "grab": lambda: sct.grab(monitor),
+                "memcpy": frame.copy,
+                "image": lambda: capture_image(sct, monitor),
+                "image-0": without_block_reuse(lambda: capture_image(sct, monitor)),
+                "observe": env.observe,
+                "settle": env._grab_raw,
+            },
+            args.repeats,
+        )
+    base = min_median(figures["grab"])[1]
+    print(machine())
+    print(f"desktop capture at {size} on Xvfb, {args.repeats} interleaved repeats (ms)")
+    print(f"{'':10}{'min':>9}{'median':>9}{'x grab':>9}")
     for name, seconds in figures.items():
-        median, p90 = summary(seconds)
-        print(f"{name:10}{median:9.2f}{p90:9.2f}{median / base:9.2f}")
+        low, median = min_median(seconds)
+        print(f"{name:10}{low:9.2f}{median:9.2f}{median / base:9.2f}")
     return 0
 
 

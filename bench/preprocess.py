@@ -4,8 +4,8 @@ Both take the same 1920x1080 RGB screenshot (a synthetic screen: flat panels, te
 and produce `pixel_values` and `image_grid_thw` on CPU. The baseline, measured in the same run,
 is transformers' processor built locally (no hub): `Qwen2VLImageProcessorPil` (the backend
 transformers itself falls back to without torchvision), and `Qwen2VLImageProcessor` when
-torchvision is installed. Reports the max absolute difference of the pixel values and the median
-time of each, as a ratio.
+torchvision is installed. Reports the max absolute difference of the pixel values and the min and
+median time of each, measured interleaved (ours, theirs, ours, ...), and the ratio of medians.
 
 Usage: python bench/preprocess.py [--repeat N] [--max-pixels P]
 """
@@ -13,15 +13,19 @@ Usage: python bench/preprocess.py [--repeat N] [--max-pixels P]
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from collections.abc import Callable
+import importlib.util
+import sys
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from pixelpilot.model.qwen.vision import CHECKPOINT_BUDGET, preprocess
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import interleaved, machine, min_median  # bench/timing.py, beside this script
 
 
 def screen_image(width: int = 1920, height: int = 1080) -> Image.Image:
@@ -32,16 +36,6 @@ def screen_image(width: int = 1920, height: int = 1080) -> Image.Image:
     text = rng.random((height - 200, width - 400)) < 0.08  # sparse dark "glyph" pixels
     pixels[150 : height - 50, 350 : width - 50][text] = (20, 20, 20)
     return Image.fromarray(pixels)
-
-
-def median_seconds(fn: Callable[[], Any], repeat: int) -> float:
-    fn()  # warm up (imports, caches)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -57,23 +51,21 @@ def main() -> None:
     ours_values, ours_grid = preprocess(
         image, min_pixels=args.min_pixels, max_pixels=args.max_pixels
     )
-    ours = median_seconds(
-        lambda: preprocess(image, min_pixels=args.min_pixels, max_pixels=args.max_pixels),
-        args.repeat,
-    )
+    ours = partial(preprocess, image, min_pixels=args.min_pixels, max_pixels=args.max_pixels)
+    print(machine())
     print(f"transformers {transformers.__version__}, numpy {np.__version__}")
     print(
         f"1920x1080, min_pixels={args.min_pixels}, max_pixels={args.max_pixels}: "
-        f"grid {ours_grid}, pixel_values {ours_values.shape}"
+        f"grid {ours_grid}, pixel_values {ours_values.shape}; {args.repeat} interleaved runs"
     )
-    print(f"pixelpilot numpy preprocess: {ours * 1000:.1f} ms (median of {args.repeat})")
-
-    backends = {"Qwen2VLImageProcessorPil": transformers.Qwen2VLImageProcessorPil}
-    try:
-        import torchvision  # noqa: F401
-
-        backends["Qwen2VLImageProcessor (torchvision)"] = transformers.Qwen2VLImageProcessor
-    except ImportError:
+    backends: dict[str, Any] = {
+        "transformers.Qwen2VLImageProcessorPil (PIL backend)": transformers.Qwen2VLImageProcessorPil
+    }
+    if importlib.util.find_spec("torchvision") is not None:
+        backends["transformers.Qwen2VLImageProcessor (torchvision backend)"] = (
+            transformers.Qwen2VLImageProcessor
+        )
+    else:
         print("(torchvision not installed: the torchvision backend is not measured)")
     for name, cls in backends.items():
         processor = cls(min_pixels=args.min_pixels, max_pixels=args.max_pixels)
@@ -82,12 +74,19 @@ def main() -> None:
         grid = tuple(int(v) for v in result["image_grid_thw"][0])
         same_shape = values.shape == ours_values.shape and grid == ours_grid
         diff = float(np.abs(values - ours_values).max()) if same_shape else float("nan")
-        baseline = median_seconds(
-            lambda p=processor: p(images=[image], return_tensors="np"), args.repeat
+        runs = interleaved(
+            {"pixelpilot": ours, name: partial(processor, images=[image], return_tensors="np")},
+            args.repeat,
         )
+        (ours_min, ours_median), (base_min, base_median) = (
+            min_median(runs["pixelpilot"]),
+            min_median(runs[name]),
+        )
+        print(f"  pixelpilot numpy preprocess: min {ours_min:.1f} ms, median {ours_median:.1f} ms")
+        print(f"  {name}: min {base_min:.1f} ms, median {base_median:.1f} ms")
         print(
-            f"{name}: {baseline * 1000:.1f} ms; grid {grid}; max |diff| = {diff:g}; "
-            f"speed-up of pixelpilot = {baseline / ours:.2f}x"
+            f"  max |diff| = {diff:g}; grid {grid}; speed-up of pixelpilot (medians) = "
+            f"{base_median / ours_median:.2f}x"
         )
 
 

@@ -1,27 +1,35 @@
-"""What the agent loop and the recorder add to one step at 1920x1080.
+"""What the agent loop and the recorder add to one step at 1920x1080, against a fair baseline.
 
-Baseline (measured in the same run): capture one FakeEnv screenshot and save it as a PNG with
-Pillow's default settings — the least any recording agent must do per step. Then: full
-`run_episode` steps (FakeEnv + ScriptedPolicy, recorder on), and the same without a recorder.
-Also times PNG encoding at several zlib levels, which is why the recorder uses level 1 on a
-writer thread.
+    python bench/step_overhead.py [--steps 30] [--rounds 7]
 
-Usage: python bench/step_overhead.py [--steps N]
+Baseline: per step, capture one FakeEnv screenshot and record it the way the recorder does:
+PNG at the recorder's own zlib level (`Recorder.png_compress_level`, 1), sha256 of the bytes,
+written to a file. That is the least any recording agent must do per step. Against it, in the
+same run and interleaved round by round (baseline, loop + recorder, loop alone, baseline, ...):
+full `run_episode` steps (FakeEnv + ScriptedPolicy, recorder on), and the same without a
+recorder. Prints min and median ms/step over the rounds and the ratios of the medians; the
+target is loop + recorder <= 1.05x the baseline. Also times PNG encoding at several zlib
+levels (why the recorder uses level 1).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pixelpilot.actions import Action, Move
 from pixelpilot.agent import Recorder, run_episode
 from pixelpilot.env import FakeEnv, FakeEnvConfig
 from pixelpilot.model import ScriptedPolicy
+from timing import interleaved, machine, min_median  # bench/timing.py, beside this script
 
 SIZE = (1920, 1080)
 
@@ -30,29 +38,35 @@ def make_env() -> FakeEnv:
     return FakeEnv(FakeEnvConfig(width=SIZE[0], height=SIZE[1]))
 
 
-def baseline(steps: int, out: Path) -> float:
+def recorder_level(out: Path) -> int:
+    """The zlib level the recorder really uses (read from a Recorder, not assumed)."""
+    recorder = Recorder(out / "probe", meta={})
+    try:
+        return recorder.png_compress_level
+    finally:
+        recorder.close()
+
+
+def baseline(steps: int, out: Path, level: int) -> None:
     env = make_env()
     env.reset()
-    times = []
     for i in range(steps):
-        start = time.perf_counter()
-        obs = env.observe()
-        obs.screenshot.save(out / f"base_{i}.png")
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        image = env.observe().screenshot
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=level)
+        data = buffer.getvalue()
+        hashlib.sha256(data).hexdigest()
+        (out / f"base_{i:04d}.png").write_bytes(data)
 
 
-def loop_step(steps: int, out: Path | None) -> float:
+def loop(steps: int, out: Path | None) -> None:
     # distinct moves so the loop detector never fires
     actions: list[Action] = [Move(x=i, y=i) for i in range(steps)]
     recorder = Recorder(out, meta={"bench": True}) if out else None
-    start = time.perf_counter()
-    traj = run_episode(
+    trajectory = run_episode(
         make_env(), ScriptedPolicy(actions), "bench", max_steps=steps, recorder=recorder
     )
-    total = time.perf_counter() - start
-    assert len(traj.steps) == steps, traj.status
-    return total / steps
+    assert len(trajectory.steps) == steps, trajectory.status
 
 
 def png_levels() -> dict[int, tuple[float, int]]:
@@ -72,22 +86,40 @@ def png_levels() -> dict[int, tuple[float, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--steps", type=int, default=30, help="steps per episode")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        base = baseline(args.steps, root)
-        recorded = loop_step(args.steps, root / "run")
-        bare = loop_step(args.steps, None)
-    print(f"screen {SIZE[0]}x{SIZE[1]}, {args.steps} steps")
-    print(f"baseline  capture + PNG save (Pillow default):  {base * 1000:8.1f} ms/step")
-    print(f"loop + recorder (level-1 PNG on a writer thread): {recorded * 1000:8.1f} ms/step")
-    print(f"loop without recorder:                           {bare * 1000:8.1f} ms/step")
-    print(f"ratio loop+recorder / baseline: {recorded / base:.2f}")
-    print(f"ratio loop alone / baseline:    {bare / base:.2f}")
+        level = recorder_level(root)
+        counter = iter(range(10**6))
+
+        def fresh(name: str) -> Path:
+            folder = root / f"{name}_{next(counter)}"
+            folder.mkdir()
+            return folder
+
+        per_round = interleaved(
+            {
+                "baseline": lambda: baseline(args.steps, fresh("base"), level),
+                "loop+recorder": lambda: loop(args.steps, fresh("run") / "run"),
+                "loop alone": lambda: loop(args.steps, None),
+            },
+            args.rounds,
+        )
+    per_step = {name: [s / args.steps for s in runs] for name, runs in per_round.items()}
+    print(machine())
+    print(f"screen {SIZE[0]}x{SIZE[1]}, {args.steps} steps x {args.rounds} interleaved rounds")
+    base = min_median(per_step["baseline"])[1]
+    print(f"{'ms/step':<16}{'min':>8}{'median':>9}{'x base':>8}")
+    for name, seconds in per_step.items():
+        low, mid = min_median(seconds)
+        print(f"{name:<16}{low:8.1f}{mid:9.1f}{mid / base:8.2f}")
+    print(f"baseline = capture + PNG (zlib level {level}, the recorder's) + sha256 + file write")
+    print("target: loop+recorder <= 1.05x baseline")
     print("PNG encode of one screen by zlib level (median of 5):")
-    for level, (seconds, size) in png_levels().items():
-        print(f"  level {level}: {seconds * 1000:7.1f} ms  {size / 1024:8.0f} KiB")
+    for png_level, (encode, size) in png_levels().items():
+        print(f"  level {png_level}: {encode * 1000:7.1f} ms  {size / 1024:8.0f} KiB")
 
 
 if __name__ == "__main__":
