@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
@@ -13,6 +14,7 @@ from PIL import Image, ImageDraw
 from pixelpilot.actions import Action, Box, Click, Task, Terminate, Type
 from pixelpilot.agent import Recorder, load_run, run_episode
 from pixelpilot.agent.replay import DIFF_THRESHOLD, replay_run, screen_difference
+from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.env import FakeEnv, create_env
 from pixelpilot.env.browser.env import BrowserEnv
 from pixelpilot.env.browser.sandbox import get_task
@@ -95,16 +97,32 @@ def test_fallback_history_holds_the_replayed_steps(tmp_path: Path) -> None:
     assert len(history.steps) >= 2, history
 
 
-def test_missing_secret_variable_is_one_clear_error(
+def test_secrets_are_read_again_and_never_recorded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     actions: list[Action] = [Type(text="<secret:PP_TEST_PASSWORD>"), Terminate(status="success")]
-    source = record_run(tmp_path / "run", actions)
+    allowed = SafetySettings(allow_high=True)  # a placeholder reads as a password to the gate
+    source = record_run(tmp_path / "run", actions, safety=allowed)
+    assert load_run(source).steps[0]["executed"], "the recording should have typed the secret"
     monkeypatch.delenv("PP_TEST_PASSWORD", raising=False)
     with pytest.raises(ConfigError, match="PP_TEST_PASSWORD"):
         replay_run(source, FakeEnv(), out=tmp_path / "again")
-    monkeypatch.setenv("PP_TEST_PASSWORD", "hunter2")
-    assert replay_run(source, FakeEnv(), out=tmp_path / "again").replayed == 2
+    monkeypatch.setenv("PP_TEST_PASSWORD", "hunter2-canary")
+    env = FakeEnv()
+    typed: list[str] = []
+    original = env.execute
+
+    def spy(action: Action) -> Any:
+        if isinstance(action, Type):
+            typed.append(action.text)
+        return original(action)
+
+    env.execute = spy  # type: ignore[method-assign]
+    assert replay_run(source, env, out=tmp_path / "again", safety=allowed).replayed == 2
+    assert typed == ["hunter2-canary"]  # the environment got the value ...
+    for path in (tmp_path / "again").iterdir():  # ... and no record holds it
+        if path.suffix != ".png":
+            assert b"hunter2-canary" not in path.read_bytes(), path.name
 
 
 # --- real headless Chromium ---------------------------------------------------------------

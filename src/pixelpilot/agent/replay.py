@@ -16,16 +16,14 @@ screen, lets a caret or a spinner through and stops at a changed label, a moved 
 another page.
 
 Recorded steps that executed nothing (parse errors, denials, refusals) are not replayed; a step
-whose execution was cut off (a pending intent) ends the recording. Secrets stay placeholders
-(`<secret:NAME>`) in the replayed actions, as they were recorded; the environment fills them from
-the user's environment variables when it executes them, and the replay checks up front that every
-variable it will need is set.
+whose execution was cut off (a pending intent) ends the recording. Secrets were recorded as
+placeholders (`<secret:NAME>`): the replay reads each one it needs again from the environment
+variable NAME, bound to the origins and apps the recording's meta.json names, and types it
+through `SecretsEnv` exactly as a run does (the new records hold placeholders only).
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +33,8 @@ from PIL import Image, ImageChops
 
 from pixelpilot.actions import Action, Answer, Box, Observation, Task, Terminate, Type
 from pixelpilot.agent.loop import run_episode
-from pixelpilot.agent.safety import ApproveHook
+from pixelpilot.agent.safety import ApproveHook, SafetySettings
+from pixelpilot.agent.secrets import PLACEHOLDER, Secrets, SecretsEnv
 from pixelpilot.agent.steps import Step, Trajectory
 from pixelpilot.agent.trajectory import Recorder, RunRecord, load_run
 from pixelpilot.env import Environment
@@ -45,7 +44,6 @@ from pixelpilot.model import History, Policy, PolicyBase, Prediction
 DIFF_THRESHOLD = 1.0  # percent of the compared screen that may differ
 PIXEL_TOLERANCE = 12  # grey levels (0-255) a shrunk pixel may change by and still count as equal
 COMPARE_WIDTH = 640  # pixels: screens are shrunk to at most this width before comparing
-SECRET = re.compile(r"<secret:([A-Za-z0-9_.-]+)>")
 
 
 def screen_difference(
@@ -119,8 +117,23 @@ def needed_secrets(actions: Sequence[Action]) -> list[str]:
     names: list[str] = []
     for action in actions:
         if isinstance(action, Type):
-            names += [n for n in SECRET.findall(action.text) if n not in names]
+            names += [n for n in PLACEHOLDER.findall(action.text) if n not in names]
     return names
+
+
+def recorded_secrets(record: RunRecord, actions: Sequence[Action]) -> Secrets:
+    """The secrets `actions` type, each read from the environment variable of its name and
+    bound where the recording bound it (meta.json's `secrets`: name -> origins/apps).
+
+    Raises:
+        ConfigError: a variable is not set (or too short to be a secret); the message names it.
+    """
+    bindings = record.meta.get("secrets") or {}
+    table = {
+        name: {"env": name, "bound_to": list(bindings.get(name) or [])}
+        for name in needed_secrets(actions)
+    }
+    return Secrets.from_config([], table)
 
 
 class ReplayPolicy(PolicyBase):
@@ -236,6 +249,7 @@ def replay_run(
     max_steps: int = 30,
     max_seconds: float = 600.0,
     approve: ApproveHook | None = None,
+    safety: SafetySettings | None = None,
     meta: dict[str, Any] | None = None,
     on_step: Callable[[Step], None] | None = None,
 ) -> ReplayResult:
@@ -253,7 +267,8 @@ def replay_run(
             without a terminal action; None stops there.
         max_steps: the step budget for the fallback policy, on top of the replayed steps.
         max_seconds: the episode's wall-clock budget in seconds.
-        approve, on_step: as for `run_episode`.
+        approve, safety, on_step: as for `run_episode`: the replayed actions pass the same
+            risk gate as a run's (an action a person allowed while recording is asked again).
         meta: extra meta.json entries for the new run (e.g. the environment's options).
 
     Raises:
@@ -265,12 +280,9 @@ def replay_run(
     steps = replayable(record)
     if threshold < 0:
         raise ConfigError(f"the replay threshold must be a percentage >= 0, got {threshold}")
-    missing = [n for n in needed_secrets([s.action for s in steps]) if n not in os.environ]
-    if missing:
-        raise ConfigError(
-            "the recording types secrets whose environment variables are not set: "
-            + ", ".join(missing)
-        )
+    secrets = recorded_secrets(record, [s.action for s in steps])
+    if secrets:
+        env = SecretsEnv(env, secrets)  # type: ignore[assignment]
     task = task or recorded_task(record)
     policy = ReplayPolicy(steps, threshold=threshold, ignore=ignore, fallback=fallback)
     settings = {
@@ -281,7 +293,7 @@ def replay_run(
     }
     run_meta = {**record.meta, **(meta or {}), "replay": settings}
     run_meta["task"] = {"goal": task.goal, "name": task.name, "start_url": task.start_url}
-    recorder = Recorder(out, meta=run_meta)
+    recorder = Recorder(out, meta=run_meta, redact=secrets.redact_data)
     terminal = bool(steps) and isinstance(steps[-1].action, Answer | Terminate)
     budget = len(steps) + (max_steps if fallback is not None or not terminal else 0) + 1
     trajectory = run_episode(
@@ -291,6 +303,7 @@ def replay_run(
         max_steps=budget,
         max_seconds=max_seconds,
         approve=approve,
+        safety=safety,
         recorder=recorder,
         on_step=on_step,
         stop_when=policy.stop_when,

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from pixelpilot.actions import Box, describe
-from pixelpilot.agent import Step, load_run, terminal_approver
+from pixelpilot.agent import Step, load_run
 from pixelpilot.agent.replay import DIFF_THRESHOLD, replay_run
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.cli.common import add_env_arguments, add_pairs_argument, env_options, parse_pairs
+from pixelpilot.cli.safety import safety_settings
 from pixelpilot.env import create_env
 from pixelpilot.env.tasks import resolve_task
 from pixelpilot.errors import ConfigError
@@ -50,7 +51,12 @@ def register(subparsers: Any) -> None:
     add_pairs_argument(parser, "--fallback-model-opt", "an option of the fallback model")
     parser.add_argument("--max-steps", type=int, default=30, help="fallback step budget")
     parser.add_argument("--max-seconds", type=float, default=600.0, help="wall-clock budget, s")
-    parser.add_argument("--confirm", action="store_true", help="ask before each action")
+    parser.add_argument("--confirm", action="store_true", help="ask before every action")
+    parser.add_argument(
+        "--allow-risk",
+        action="store_true",
+        help="let high-risk actions run without asking (blocked actions never run)",
+    )
     parser.add_argument("--report", action="store_true", help="write report.html at the end")
     parser.set_defaults(handler=handle)
 
@@ -96,7 +102,7 @@ def handle(args: argparse.Namespace) -> int:
                 fallback=fallback,
                 max_steps=args.max_steps,
                 max_seconds=args.max_seconds,
-                approve=terminal_approver(out=sys.stdout) if args.confirm else None,
+                safety=safety_settings(args, {}, screenshots=out),
                 meta={"env": {"name": args.env, "options": options}, "command": sys.argv},
                 on_step=_print_step,
             )

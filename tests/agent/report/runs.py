@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pixelpilot.actions import Action, Click, Drag, Key, Scroll, Terminate, Type
 from pixelpilot.agent import Recorder, run_episode
+from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.env import create_env
 from pixelpilot.env.tasks import resolve_task
 from tests.agent.support import ListPolicy
@@ -21,8 +22,15 @@ ACTIONS: list[Action] = [
 ]
 
 
-def record_run(run_dir: Path, actions: list[Action] | None = None, task: str = "fake:wifi") -> Path:
-    """Run `actions` (default ACTIONS) on the fake environment (1280x800) into `run_dir`."""
+def record_run(
+    run_dir: Path,
+    actions: list[Action] | None = None,
+    task: str = "fake:wifi",
+    *,
+    safety: SafetySettings | None = None,
+) -> Path:
+    """Run `actions` (default ACTIONS) on the fake environment (1280x800) into `run_dir`,
+    gated by `safety` (default: run_episode's)."""
     policy = ListPolicy(list(actions if actions is not None else ACTIONS))
     with create_env("fake", {}) as env:
         recorder = Recorder(
@@ -33,7 +41,7 @@ def record_run(run_dir: Path, actions: list[Action] | None = None, task: str = "
                 "model": {"spec": "test:list"},
             },
         )
-        run_episode(env, policy, resolve_task(task)[0], recorder=recorder)
+        run_episode(env, policy, resolve_task(task)[0], recorder=recorder, safety=safety)
     return run_dir
 
 
