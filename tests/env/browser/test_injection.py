@@ -7,6 +7,7 @@ reported in the step's Execution; navigation on the task's origin still works.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,7 +15,6 @@ import pytest
 
 from pixelpilot.actions import Click, OpenApp, Task, Type, Wait
 from pixelpilot.agent import run_episode
-from pixelpilot.env.base import Execution
 from pixelpilot.env.browser.env import BrowserEnv
 from pixelpilot.env.httpserver import LocalServer
 from pixelpilot.errors import ActionError
@@ -147,8 +147,21 @@ def start(env: BrowserEnv, site: TaskServer, path: str) -> str:
     return url
 
 
-def click(env: BrowserEnv, selector: str) -> Execution:
-    return env.execute(Click(x=(p := locate(env, selector)).x, y=p.y))
+def click(env: BrowserEnv, selector: str, *, blocks: int = 0) -> str:
+    """Click the element; the Execution's detail, plus those of any waits needed until
+    `blocks` navigations were blocked this episode (a page's own timers may fire late on a
+    busy machine)."""
+    execution = env.execute(Click(x=(p := locate(env, selector)).x, y=p.y))
+    return execution.detail + until_blocked(env, blocks)
+
+
+def until_blocked(env: BrowserEnv, count: int = 1, timeout: float = 10.0) -> str:
+    """Wait in short steps until `count` navigations were blocked this episode (or
+    `timeout` seconds passed); the details of those wait steps."""
+    details, deadline = "", time.monotonic() + timeout
+    while len(env.blocked_navigations) < count and time.monotonic() < deadline:
+        details += env.execute(Wait(seconds=0.1)).detail
+    return details
 
 
 def only_block(env: BrowserEnv, attacker: AttackerServer, kind: str, path: str) -> str:
@@ -163,9 +176,9 @@ def test_a_decoy_link_is_blocked(
     env: BrowserEnv, site: TaskServer, attacker: AttackerServer
 ) -> None:
     url = start(env, site, "/decoy.html")
-    execution = click(env, "#decoy")
+    detail = click(env, "#decoy", blocks=1)
     line = only_block(env, attacker, "navigation", "/steal")
-    assert line in execution.detail and "?from" not in line
+    assert line in detail and "?from" not in line
     assert page(env).url == url
 
 
@@ -175,9 +188,9 @@ def test_a_form_post_with_a_password_is_blocked(
     url = start(env, site, "/form.html")
     click(env, "#password")
     env.execute(Type(text=SECRET))
-    execution = click(env, "#submit")
+    detail = click(env, "#submit", blocks=1)
     line = only_block(env, attacker, "form submission", "/collect")
-    assert "(POST)" in line and line in execution.detail and SECRET not in execution.detail
+    assert "(POST)" in line and line in detail and SECRET not in detail
     assert page(env).url == url
     assert page(env).input_value("#password") == SECRET, "the page stayed as it was"
 
@@ -186,12 +199,13 @@ def test_script_redirects_are_blocked(
     env: BrowserEnv, site: TaskServer, attacker: AttackerServer
 ) -> None:
     url = start(env, site, "/script.html")  # redirects itself 50 ms after loading
-    execution = env.execute(Wait(seconds=0.3))
-    only_block(env, attacker, "navigation", "/script")
-    assert "blocked navigation" in execution.detail, "a block between steps is reported next"
-    execution = click(env, "#go")
+    detail = until_blocked(env) + env.execute(Wait(seconds=0)).detail
+    line = only_block(env, attacker, "navigation", "/script")
+    assert detail.count(line) == 1, "a block during reset or between steps is reported next"
+    detail = env.execute(Click(x=(p := locate(env, "#go")).x, y=p.y)).detail
+    detail += until_blocked(env, 2)
     assert [b.kind for b in env.blocked_navigations] == ["navigation"] * 2
-    assert "blocked navigation" in execution.detail
+    assert env.blocked_navigations[1].describe() in detail
     assert page(env).url == url
 
 
@@ -199,8 +213,8 @@ def test_a_meta_refresh_is_blocked(
     env: BrowserEnv, site: TaskServer, attacker: AttackerServer
 ) -> None:
     url = start(env, site, "/meta.html")
-    execution = env.execute(Wait(seconds=0.3))
-    assert only_block(env, attacker, "navigation", "/meta") in execution.detail
+    detail = until_blocked(env) + env.execute(Wait(seconds=0)).detail
+    assert detail.count(only_block(env, attacker, "navigation", "/meta")) == 1
     assert page(env).url == url
 
 
@@ -209,8 +223,8 @@ def test_a_popup_to_another_origin_is_refused(
     env: BrowserEnv, site: TaskServer, attacker: AttackerServer, selector: str, path: str
 ) -> None:
     url = start(env, site, "/popup.html")
-    execution = click(env, selector)
-    assert only_block(env, attacker, "pop-up window", path) in execution.detail
+    detail = click(env, selector, blocks=1)
+    assert only_block(env, attacker, "pop-up window", path) in detail
     env.execute(Wait(seconds=0.3))
     assert page(env).url == url, "the env did not adopt the pop-up"
     assert env.observe().url == url
@@ -220,8 +234,7 @@ def test_a_blank_popup_that_navigates_away_later_is_closed(
     env: BrowserEnv, site: TaskServer, attacker: AttackerServer
 ) -> None:
     url = start(env, site, "/popup.html")
-    click(env, "#later")
-    env.execute(Wait(seconds=0.5))
+    click(env, "#later", blocks=1)
     only_block(env, attacker, "pop-up window", "/later")
     assert page(env).url == url
     session = env.session
@@ -233,8 +246,10 @@ def test_a_redirect_by_the_tasks_own_server_is_blocked(
     env: BrowserEnv, site: TaskServer, attacker: AttackerServer
 ) -> None:
     url = start(env, site, "/links.html")
-    execution = click(env, "#hop")  # /hop -> /go -> the attacker: two hops on the task server
-    assert only_block(env, attacker, "server redirect", "/redirected") in execution.detail
+    detail = click(
+        env, "#hop", blocks=1
+    )  # /hop -> /go -> the attacker: two hops on the task server
+    assert only_block(env, attacker, "server redirect", "/redirected") in detail
     assert page(env).url == url
 
 
@@ -249,12 +264,14 @@ def test_open_app_to_another_origin_is_refused_and_recorded(
 
 def test_the_tasks_own_origin_still_works(env: BrowserEnv, site: TaskServer) -> None:
     start(env, site, "/links.html")
-    execution = click(env, "#next")
+    detail = env.execute(Click(x=(p := locate(env, "#next")).x, y=p.y)).detail
     assert page(env).url == site.base_url + "/next.html"
-    assert "blocked" not in execution.detail
+    assert "blocked" not in detail
     start(env, site, "/popup.html")
-    click(env, "#mine")
-    env.execute(Wait(seconds=0.3))
+    env.execute(Click(x=(p := locate(env, "#mine")).x, y=p.y))
+    deadline = time.monotonic() + 10
+    while page(env).url != site.base_url + "/next.html" and time.monotonic() < deadline:
+        env.execute(Wait(seconds=0.1))
     assert page(env).url == site.base_url + "/next.html", "a same-origin pop-up is adopted"
     assert env.blocked_navigations == []
 
@@ -265,7 +282,10 @@ def test_an_allowed_origin_is_reachable(attacker: AttackerServer, site: TaskServ
     environment = open_env(allowed_origins=[attacker.base_url])
     try:
         start(environment, site, "/decoy.html")
-        click(environment, "#decoy")
+        environment.execute(Click(x=(p := locate(environment, "#decoy")).x, y=p.y))
+        deadline = time.monotonic() + 10
+        while not attacker.requests and time.monotonic() < deadline:
+            environment.execute(Wait(seconds=0.1))
         assert page(environment).url.startswith(attacker.base_url + "/steal")
         assert environment.blocked_navigations == []
         assert attacker.requests == ["GET /steal?from=decoy"]
@@ -280,12 +300,12 @@ def test_an_episode_records_each_blocked_navigation_on_its_step(
     steps = [
         lambda e, o: Click(x=locate(e, "#open").x, y=locate(e, "#open").y),
         lambda e, o: Click(x=locate(e, "#blank").x, y=locate(e, "#blank").y),
-        lambda e, o: Wait(seconds=0.1),
+        *[lambda e, o: Wait(seconds=0.5)] * 3,
     ]
     task = Task(goal="stay on task", start_url=site.base_url + "/popup.html")
     trajectory = run_episode(env, PagePolicy(env, steps), task, max_steps=5)
-    executed = [step.executed or "" for step in trajectory.steps]
-    assert "blocked pop-up window" in executed[0] and "/popup" in executed[0]
-    assert "blocked pop-up window" in executed[1] and "/blank" in executed[1]
-    assert "blocked" not in executed[2]
-    assert len(env.blocked_navigations) == 2
+    executed = " | ".join(step.executed or "" for step in trajectory.steps)
+    lines = [b.describe() for b in env.blocked_navigations]
+    assert [b.kind for b in env.blocked_navigations] == ["pop-up window"] * 2
+    assert all(executed.count(line) == 1 for line in lines), executed
+    assert executed.index(lines[0]) < executed.index(lines[1]) and "/popup" in lines[0]
