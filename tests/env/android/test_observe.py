@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pixelpilot.actions import OpenApp, Task
+from pixelpilot.actions import Click, OpenApp, Task
 from pixelpilot.env.android import connection
 from pixelpilot.env.android.capture import choose_display
 from pixelpilot.env.android.testdevice.commands import MULTI_DISPLAY_WARNING
@@ -156,3 +156,15 @@ def test_the_allow_hint_for_a_device_that_waits_for_its_user(
         android_env(device, key, auth_timeout=2.0)
     hints = [r.getMessage() for r in caplog.records if "tap Allow" in r.getMessage()]
     assert len(hints) == 1 and "Allow USB debugging?" in hints[0]
+
+
+def test_a_turned_phone_gives_landscape_screenshots_and_taps_land(key: Path) -> None:
+    with running_device() as device, android_env(device, key) as env:
+        device.shell.run("settings put system user_rotation 1")
+        env.reset()
+        shot = env.observe()
+        assert shot.size == (1200, 540) and shot.scale == 1.0
+        x, y = widget_center(device, "com.android.launcher3", "icon:com.pixelpilot.counter")
+        env.execute(Click(x=x, y=y))
+        assert device.phone.top.package == "com.pixelpilot.counter"
+        assert env.observe().screenshot.tobytes() == device.phone.frame().tobytes()

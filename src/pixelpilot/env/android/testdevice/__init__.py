@@ -4,8 +4,11 @@
         env = AndroidEnv(AndroidConfig(device=device.serial))
 
 `pixelpilot android-testdevice --port 5555` runs one from the command line. See `server.py`
-for the protocol, `shell.py` for the command record, `phone.py` and `apps.py` for the screen,
-and `faults.py` for fault injection.
+for the protocol and `services.py` for shell v2 and sync; `shell.py`, `shparse.py` and
+`arith.py` for its `sh -c` and the command record; `commands.py`, `system.py` and `toolbox.py`
+for the commands it answers; `fs.py` for its files, `apk.py` for `pm install`; `phone.py`,
+`apps.py`, `ui.py`, `render.py` and `hierarchy.py` (`uiautomator dump`) for the screen; and
+`faults.py` for fault injection.
 """
 
 from pixelpilot.env.android.testdevice.faults import Faults
