@@ -192,7 +192,14 @@ def validate_options(config_cls: type[M], options: Mapping[str, Any] | None, com
     Args:
         component: what the options are for, for the message (e.g. "'browser' environment").
     """
+    values = dict(options or {})
     try:
-        return config_cls.model_validate(dict(options or {}))
+        return config_cls.model_validate(values)
     except ValidationError as exc:
-        raise config_error(component, exc) from None
+        error = config_error(component, exc)
+        fields = list(config_cls.model_fields)
+        if any(key not in fields for key in values):
+            # An unknown key: say which ones exist (`pixelpilot ls options` describes each).
+            shown = ", ".join(fields) if fields else "none"
+            error = ConfigError(f"{error}; valid options: {shown}")
+        raise error from None

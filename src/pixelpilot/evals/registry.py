@@ -42,6 +42,11 @@ BENCHMARKS.register(
     "pixelpilot.evals.miniwob.benchmark:MiniWob",
     help="MiniWoB++ online episodes in Chromium (pages from the miniwob package; no --data)",
 )
+BENCHMARKS.register(
+    "desktop",
+    "pixelpilot.evals.desktop.benchmark:DesktopBenchmark",
+    help="the desktop: task suite on real applications in a private Xvfb (no --data)",
+)
 
 
 def create_benchmark(name: str, options: Mapping[str, Any] | None = None) -> Benchmark[Any]:
