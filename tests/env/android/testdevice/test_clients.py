@@ -25,7 +25,7 @@ from pixelpilot.env.android.testdevice import AdbTestDevice
 from pixelpilot.env.android.tree import parse_nodes
 from tests.env.android.support import running_device, widget_center
 
-ADB = shutil.which("adb") or "/usr/bin/adb"
+ADB = shutil.which("adb") or "adb"
 
 
 def _free_port() -> int:
@@ -58,6 +58,8 @@ class AdbHost:
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AdbHost]:
+    if shutil.which(ADB) is None:
+        pytest.fail("these tests need Debian's adb client: apt-get install adb (make test does)")
     home = tmp_path_factory.mktemp("adbhome")
     env = {**os.environ, "HOME": str(home), "ANDROID_USER_HOME": str(home / ".android")}
     port = _free_port()
