@@ -32,3 +32,20 @@ def test_show_on_a_folder_that_is_not_a_run(
     assert main(["show", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a pixelpilot run directory" in err
+
+
+def test_show_open_hands_the_file_to_a_browser(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened: list[str] = []
+
+    def fake_open(url: str) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", fake_open)
+    run_dir = record_run(tmp_path / "run")
+    assert main(["show", str(run_dir), "--open", "--embed"]) == 0
+    assert opened == [(run_dir / "report.html").resolve().as_uri()]
+    assert "data:image/png;base64," in (run_dir / "report.html").read_text()
+    capsys.readouterr()

@@ -66,6 +66,27 @@ def test_screenspot_report_has_tables_and_a_drawn_gallery(
         assert "mobile / text" in groups or "mobile / icon" in groups
 
 
+def test_screenspot_pro_gallery_groups_by_platform_and_type(tmp_path: Path) -> None:
+    from pixelpilot.evals import create_benchmark, evaluate
+    from tests.evals.screenspot.test_screenspot import _pro_set
+    from tests.evals.test_runner import FlakyPolicy
+
+    data = _pro_set(tmp_path / "pro")
+    out = tmp_path / "run"
+    bench = create_benchmark("screenspot-pro", {})
+    result = evaluate(bench, FlakyPolicy(), data=data, out=out, model_info={}, progress=False)
+    scored = result.report["counts"]["scored"]
+    with open_report(out / "report.html") as opened:
+        page = opened.page
+        assert opened.console_errors == [] and opened.network_requests() == []
+        page.locator("select.which").select_option("all")
+        assert page.locator(".gallery figure").count() == scored
+        groups = page.locator("select.group option").all_inner_texts()[1:]
+        assert groups == sorted(groups) and "macos / icon" in groups
+        href = page.locator(".gallery image").first.get_attribute("href")
+        assert href is not None and (out / href).resolve() == (data / "images/vscode/a.png")
+
+
 def test_a_large_gallery_is_paged(tmp_path: Path) -> None:
     gallery = Gallery(tmp_path)
     for index in range(1581):

@@ -145,10 +145,17 @@ def test_new_step_fields_are_shown(run_dir: Path, tmp_path: Path) -> None:
         approval_reason="denied at the terminal",
         error="denied: denied at the terminal",
         error_kind="denied",
+        blocked=["navigation to https://evil.example blocked"],
     )
     (copy / "trajectory.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    result = json.loads((copy / "result.json").read_text())
+    result["safety"] = {"events": {"denied": [1], "blocked": [], "navigation_blocked": [1]}}
+    (copy / "result.json").write_text(json.dumps(result))
     path = write_run_report(copy)
     with open_report(path) as opened:
         text = opened.page.locator("#step-1").inner_text()
         assert "risk: high" in text and "types a password" in text
         assert "denied at the terminal" in text and "error: denied" in text
+        assert "evil.example blocked" in text
+        header = opened.page.locator("header.top").inner_text()
+        assert "denied at step 1" in header and "navigation blocked at step 1" in header

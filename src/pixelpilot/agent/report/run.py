@@ -137,6 +137,8 @@ def _details(view: StepView, action: Action | None) -> str:
         rows.append(("executed", esc(rec["executed"] or "nothing")))
     if rec.get("interrupted"):
         rows.append(("interrupted", "the action was cut off: it may or may not have run"))
+    if rec.get("blocked"):
+        rows.append(("blocked", esc("; ".join(str(b) for b in rec["blocked"]))))
     for key in ("url", "app"):
         if rec.get(key):
             rows.append((key, esc(rec[key])))
@@ -200,6 +202,16 @@ def _summary(record: RunRecord) -> str:
     reason = f"<p>{esc(outcome.status)}: {esc(outcome.reason)}</p>" if outcome.reason else ""
     if result and result.get("error_type"):
         reason += f"<p>error type: <code>{esc(result['error_type'])}</code></p>"
+    if result and result.get("outcome_detail"):
+        reason += f"<p>environment's check: {esc(result['outcome_detail'])}</p>"
+    events = ((result or {}).get("safety") or {}).get("events") or {}
+    flagged = [
+        f"{kind.replace('_', ' ')} at step {', '.join(map(str, steps))}"
+        for kind, steps in events.items()
+        if steps
+    ]
+    if flagged:
+        reason += f'<div class="banner">safety: {esc("; ".join(flagged))}</div>'
     return (
         f'<header class="top"><h1>{esc(goal or "(no goal recorded)")}</h1>'
         f'<div class="cards">{"".join(cards)}</div>{reason}{warnings}</header>'
