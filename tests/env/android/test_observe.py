@@ -168,3 +168,15 @@ def test_a_turned_phone_gives_landscape_screenshots_and_taps_land(key: Path) -> 
         env.execute(Click(x=x, y=y))
         assert device.phone.top.package == "com.pixelpilot.counter"
         assert env.observe().screenshot.tobytes() == device.phone.frame().tobytes()
+
+
+def test_no_tree_while_the_screen_animates(key: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        running_device(animation_ms=30_000) as device,
+        android_env(device, key, a11y=True, settle_timeout=0.0) as env,
+        caplog.at_level(logging.WARNING, logger="pixelpilot.env.android"),
+    ):
+        env.execute(OpenApp(name="Settings"))  # a 30 s transition starts
+        shot = env.observe()
+    assert isinstance(shot, AndroidObservation) and shot.a11y is None
+    assert any("no hierarchy" in r.getMessage() for r in caplog.records)

@@ -304,6 +304,11 @@ class VirtualPhone:
 
     # ----- frames ----------------------------------------------------------------------------
 
+    @property
+    def animating(self) -> bool:
+        """True while an app transition is still on screen."""
+        return self._animating() is not None
+
     def _animating(self) -> float | None:
         if self._transition_start is None:
             return None
