@@ -1,19 +1,36 @@
-"""`pixelpilot ls envs|models|tasks|benchmarks`: what can be named on the command line."""
+"""`pixelpilot ls envs|models|tasks|benchmarks` and `pixelpilot ls options NAME`: what can be
+named on the command line, and every option of one component."""
 
 from __future__ import annotations
 
 import argparse
+import types
+import typing
 from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from pixelpilot.env import ENVIRONMENTS
 from pixelpilot.env.tasks import TASK_SUITES
+from pixelpilot.errors import ConfigError, UnknownNameError
 from pixelpilot.evals import BENCHMARKS
 from pixelpilot.model import POLICIES
 
+LISTS = ("envs", "models", "tasks", "benchmarks", "options")
+
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("ls", help="list environments, models, tasks or benchmarks")
-    parser.add_argument("what", choices=("envs", "models", "tasks", "benchmarks"))
+    parser = subparsers.add_parser(
+        "ls", help="list environments, models, tasks or benchmarks, or a component's options"
+    )
+    parser.add_argument("what", choices=LISTS)
+    parser.add_argument(
+        "name",
+        nargs="?",
+        metavar="ENV|MODEL|BENCH",
+        help="with `options`: the environment, model backend or benchmark to describe",
+    )
     parser.set_defaults(handler=handle)
 
 
@@ -32,7 +49,88 @@ def task_lines() -> list[tuple[str, str]]:
     return lines
 
 
+def type_name(annotation: Any) -> str:
+    """A field's type as a user reads it: "int", "str | None", "list[str]"."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        return annotation.__name__
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join("None" if a is type(None) else type_name(a) for a in args)
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in args)
+    if origin is not None and args:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join(type_name(a) for a in args)}]"
+    return str(annotation).replace("typing.", "")
+
+
+def option_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
+    """(name, type, default, description) for every field of a config model; the unit is
+    stated in each description (the project's convention for config fields)."""
+    rows = []
+    for name, field in model.model_fields.items():
+        if field.default is not PydanticUndefined:
+            default = repr(field.default)
+        elif field.default_factory is not None:
+            default = repr(field.default_factory())  # type: ignore[call-arg]
+        else:
+            default = "(required)"
+        rows.append((name, type_name(field.annotation), default, field.description or ""))
+    return rows
+
+
+def _components(name: str) -> list[tuple[str, type[BaseModel]]]:
+    """Every component called `name` (a name may be an environment and a benchmark) with
+    the config model of each."""
+    found: list[tuple[str, type[BaseModel]]] = []
+    spec = name.partition(":")[0]
+    if name in ENVIRONMENTS:
+        env_cls: Any = ENVIRONMENTS.load(name)
+        found.append((f"environment '{name}' (--env-opt KEY=VALUE)", env_cls.Config))
+    if spec in POLICIES:
+        policy_cls: Any = POLICIES.load(spec)
+        found.append((f"model '{spec}' (--model-opt KEY=VALUE)", policy_cls.Config))
+    if name in BENCHMARKS:
+        bench_cls: Any = BENCHMARKS.load(name)
+        found.append((f"benchmark '{name}' (pixelpilot eval {name} flags)", bench_cls.Options))
+    return found
+
+
+def option_lines(name: str) -> list[str]:
+    """The text of `pixelpilot ls options NAME`.
+
+    Raises:
+        UnknownNameError: no environment, model or benchmark is called `name`.
+    """
+    components = _components(name)
+    if not components:
+        known = sorted({*ENVIRONMENTS.names(), *POLICIES.names(), *BENCHMARKS.names()})
+        raise UnknownNameError(
+            f"no environment, model or benchmark is called '{name}'; known: {', '.join(known)}"
+        )
+    lines: list[str] = []
+    for title, model in components:
+        rows = option_rows(model)
+        lines.append(f"{title}: {len(rows)} options" if rows else f"{title}: no options")
+        widths = [max((len(row[i]) for row in rows), default=0) for i in range(3)]
+        for row in rows:
+            cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+            lines.append(f"  {'  '.join(cells)}  {row[3]}".rstrip())
+    return lines
+
+
 def handle(args: argparse.Namespace) -> int:
+    if args.what == "options":
+        if not args.name:
+            raise ConfigError(
+                "ls options needs a name: pixelpilot ls options ENV|MODEL|BENCH "
+                "(see `pixelpilot ls envs`, `ls models`, `ls benchmarks`)"
+            )
+        print("\n".join(option_lines(args.name)))
+        return 0
+    if args.name:
+        raise ConfigError(f"`pixelpilot ls {args.what}` takes no name (only `ls options` does)")
     if args.what == "envs":
         rows = list(ENVIRONMENTS.describe())
     elif args.what == "models":
