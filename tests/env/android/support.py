@@ -30,9 +30,11 @@ READS = {"screencap", "md5sum", "dumpsys", "grep", "pm", "wm", "settings"}
 
 
 def make_key(directory: Path) -> Path:
-    """An ADB key pair in `directory` (made by adb-shell's keygen), returning the private key."""
+    """An ADB key pair in `directory` (created if missing, keys made by adb-shell's keygen),
+    returning the private key."""
     from adb_shell.auth.keygen import keygen
 
+    directory.mkdir(parents=True, exist_ok=True)
     path = directory / "adbkey"
     keygen(str(path))
     return path
