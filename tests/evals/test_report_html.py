@@ -21,9 +21,9 @@ from tests.evals.test_runner import planned_actions, screenspot_set, write_scrip
 pytestmark = pytest.mark.browser
 
 
-def run_eval(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def run_eval(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
     assert main([*argv, "--no-progress"]) == 0
-    capsys.readouterr()
+    return capsys.readouterr().out
 
 
 def test_screenspot_report_has_tables_and_a_drawn_gallery(
@@ -33,7 +33,8 @@ def test_screenspot_report_has_tables_and_a_drawn_gallery(
     script = write_script(tmp_path / "a.jsonl", planned_actions(20))
     out = tmp_path / "run"
     argv = ["eval", "screenspot-v2", "--model", f"scripted:{script}", "--data", str(data)]
-    run_eval([*argv, "--out", str(out), "--limit", "20"], capsys)
+    printed = run_eval([*argv, "--out", str(out), "--limit", "20"], capsys)
+    assert f"page: {out / 'report.html'}" in printed
     report = json.loads((out / "report.json").read_text())
     with open_report(out / "report.html") as opened:
         page = opened.page

@@ -46,8 +46,8 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "eval",
         help="evaluate a model on a benchmark",
-        description="Run a policy on a benchmark and write predictions.jsonl, report.json and "
-        "report.md; or re-score a saved predictions.jsonl without a model.",
+        description="Run a policy on a benchmark and write predictions.jsonl, report.json, "
+        "report.md and report.html; or re-score a saved predictions.jsonl without a model.",
     )
     parser.add_argument("benchmark", metavar="BENCH", help=f"one of: {names}")
     parser.add_argument("--data", metavar="PATH", help="the benchmark's data folder or file")
@@ -173,4 +173,4 @@ def summary_line(result: EvalResult) -> str:
     )
     if counts["problems"]:
         line += f"; {counts['problems']} problem(s) listed in the report"
-    return f"{line}\nreport: {result.out / 'report.md'}"
+    return f"{line}\nreport: {result.out / 'report.md'}\npage: {result.out / 'report.html'}"
