@@ -246,9 +246,8 @@ def test_a_redirect_by_the_tasks_own_server_is_blocked(
     env: BrowserEnv, site: TaskServer, attacker: AttackerServer
 ) -> None:
     url = start(env, site, "/links.html")
-    detail = click(
-        env, "#hop", blocks=1
-    )  # /hop -> /go -> the attacker: two hops on the task server
+    # /hop -> /go -> the attacker: two redirects by the task's own server
+    detail = click(env, "#hop", blocks=1)
     assert only_block(env, attacker, "server redirect", "/redirected") in detail
     assert page(env).url == url
 

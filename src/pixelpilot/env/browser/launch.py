@@ -350,7 +350,7 @@ class BrowserSession:
     def _on_close(self, page: Any) -> None:
         if page is self._page:
             pages = [p for p in self._context.pages if not p.is_closed()] if self._context else []
-            pages = [p for p in pages if p not in self._refused]
+            pages = [p for p in pages if all(p is not r for r in self._refused)]
             self._page = pages[-1] if pages else None
 
     def _on_crash(self, page: Any) -> None:

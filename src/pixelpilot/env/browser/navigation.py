@@ -135,7 +135,7 @@ class NavigationGuard:
 
         A pop-up whose navigation was refused before Playwright could name its page shows up,
         if at all, blank: such a page is refused once per refusal."""
-        if page in self._refused_pages or not self.allows(page.url):
+        if any(p is page for p in self._refused_pages) or not self.allows(page.url):
             return False
         if page.url == "about:blank" and self._refused_popups > 0:
             self._refused_popups -= 1
@@ -169,7 +169,7 @@ class NavigationGuard:
             if popup:
                 self._close_popup(page)
             return
-        if top:
+        if top and url_origin(request.url) is not None:  # only http(s) can redirect
             self._follow_redirects(route, request)
         else:
             route.continue_()
