@@ -27,3 +27,10 @@ def test_a_run_without_result_is_unfinished() -> None:
     outcome = read_outcome(None)
     assert outcome.status == "unfinished" and outcome.judged == "not judged"
     assert outcome.claim is None
+
+
+def test_page_text_cannot_inject_markup_or_template_slots() -> None:
+    from pixelpilot.agent.report.page import render_page
+
+    page = render_page("{{css}} <b>", "<p>{{js}}</p>", kind="run")
+    assert "<title>{{css}} &lt;b&gt;</title>" in page and "<p>{{js}}</p>" in page

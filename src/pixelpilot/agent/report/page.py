@@ -34,16 +34,15 @@ def render_page(title: str, body: str, *, kind: str) -> str:
         body: the page's HTML.
         kind: a class for <body> ("run" or "eval"), for styling.
     """
-    filled = _asset("page.html")
-    for key, value in (
-        ("{{title}}", esc(title)),
-        ("{{kind}}", esc(kind)),
-        ("{{css}}", _asset("report.css")),
-        ("{{js}}", _asset("report.js")),
-    ):
-        filled = filled.replace(key, value)
-    # the body goes in last so that text such as "{{js}}" in a recorded output stays text
-    return filled.replace("{{body}}", body)
+    values = {
+        "title": esc(title),
+        "kind": esc(kind),
+        "css": _asset("report.css"),
+        "js": _asset("report.js"),
+        "body": body,
+    }
+    # one pass, so text such as "{{js}}" inside a title or a recorded output stays text
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: values[m.group(1)], _asset("page.html"))
 
 
 def esc(value: Any) -> str:
