@@ -15,6 +15,7 @@ from pixelpilot.env.desktop.tasks.judges import (
     Judge,
     all_of,
     answer_number,
+    csv_rows,
     file_lines,
     file_text,
     gsetting,
@@ -192,6 +193,14 @@ TASKS: tuple[DesktopTask, ...] = (
             "Documents/sales.csv": "Month,Amount\nJan,200\nFeb,310.5\nMar,99\nApr,625\n",
         },
         apps=(("gnumeric", "{home}/Documents/sales.csv"),),
+        needs=("gnumeric",),
+    ),
+    DesktopTask(
+        "sheet-csv",
+        "In Gnumeric, fill in a table with the header Item, Qty and the rows apple, 3 and "
+        "pear, 7, then export it as the CSV file stock.csv in the Documents folder.",
+        csv_rows("Documents/stock.csv", [["Item", "Qty"], ["apple", "3"], ["pear", "7"]]),
+        apps=(("gnumeric",),),
         needs=("gnumeric",),
     ),
     DesktopTask(

@@ -6,6 +6,8 @@ claim of success. All paths are relative to the task's home folder.
 from __future__ import annotations
 
 import configparser
+import csv
+import io
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -65,6 +67,22 @@ def paths(present: Sequence[str] = (), absent: Sequence[str] = (), folders: bool
             if (home / relative).exists():
                 return Outcome(False, detail=f"~/{relative} still exists")
         return Outcome(True, detail="the files are as asked")
+
+    return judge
+
+
+def csv_rows(relative: str, expected: Sequence[Sequence[str]]) -> Judge:
+    """The file is CSV whose rows (cells stripped, empty rows skipped) are `expected`."""
+
+    def judge(home: Path, answer: str | None) -> Outcome:
+        text = _read(home / relative)
+        if text is None:
+            return Outcome(False, detail=f"~/{relative} does not exist or is not UTF-8 text")
+        rows = [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
+        rows = [row for row in rows if any(row)]
+        if rows == [list(row) for row in expected]:
+            return Outcome(True, detail=f"~/{relative} has the expected rows")
+        return Outcome(False, detail=f"~/{relative} has rows {rows[:4]!r}")
 
     return judge
 
