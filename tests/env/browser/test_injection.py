@@ -7,6 +7,7 @@ reported in the step's Execution; navigation on the task's origin still works.""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -308,3 +309,21 @@ def test_an_episode_records_each_blocked_navigation_on_its_step(
     assert [b.kind for b in env.blocked_navigations] == ["pop-up window"] * 2
     assert all(executed.count(line) == 1 for line in lines), executed
     assert executed.index(lines[0]) < executed.index(lines[1]) and "/popup" in lines[0]
+
+
+def test_an_unreachable_allowed_origin_fails_at_once(site: TaskServer) -> None:
+    """The guard fetches allowed navigations itself; when that fails the browser gets the
+    request back and shows its own error, instead of the page waiting for the timeout."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    environment = open_env(allowed_origins=[nowhere])
+    try:
+        start(environment, site, "/links.html")
+        began = time.monotonic()
+        execution = environment.execute(OpenApp(name=nowhere + "/x"))
+        assert "ERR_CONNECTION_REFUSED" in execution.detail
+        assert environment.blocked_navigations == []
+        assert time.monotonic() - began < environment.config.call_timeout
+    finally:
+        environment.close()

@@ -120,11 +120,20 @@ class FakeRoute:
     def fulfill(self, *, status: int = 200, body: str = "", response: Any = None) -> None:
         self.done.append(f"fulfill {response.status if response else status}")
 
-    def fetch(self, *, url: str | None = None, method: str = "GET", max_redirects: int = 20) -> Any:
+    def fetch(
+        self,
+        *,
+        url: str | None = None,
+        method: str = "GET",
+        max_redirects: int = 20,
+        timeout: float = 30_000,
+    ) -> Any:
         assert max_redirects == 0 and (url is not None) == bool(self.fetched)
         target = url or next(iter(self.chain))
         assert navigation_origin(target) == SITE, "the guard fetched another origin"
         self.fetched.append(target)
+        if target not in self.chain:
+            raise ConnectionRefusedError(target)
         return self.chain[target]
 
 
@@ -200,3 +209,15 @@ def test_the_start_page_passes_once_while_opening() -> None:
         assert again.done == ["fulfill 204"], "only the first navigation passes"
     guard.landed("https://elsewhere.example/home")
     assert guard.allows("https://elsewhere.example/other")
+
+
+def test_a_failed_fetch_hands_the_request_back_to_the_browser() -> None:
+    guard, home = guarded()
+    top = FakeFrame(home)
+    down = FakeRoute({})
+    guard.route(down, FakeRequest(SITE + "/down", top))
+    assert down.done == ["continue"], "the browser shows its own error page"
+    half = FakeRoute({SITE + "/a": FakeResponse(302, {"location": "/gone"})})
+    guard.route(half, FakeRequest(SITE + "/a", top))
+    assert half.done == ["fulfill 302"] and half.fetched == [SITE + "/a", SITE + "/gone"]
+    assert guard.blocked == []

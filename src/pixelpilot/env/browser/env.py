@@ -117,6 +117,7 @@ class BrowserEnv(EnvironmentBase):
         start_origin = navigation_origin(self.start_url)
         allowed = [*self.config.allowed_origins, *([start_origin] if start_origin else [])]
         self.guard, self._reported = NavigationGuard(allowed), 0
+        self.guard.fetch_timeout = self.config.call_timeout
         self.relaunches = 0
         self._open_start_page()
         return self.observe()

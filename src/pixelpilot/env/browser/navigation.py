@@ -93,6 +93,8 @@ class NavigationGuard:
         self.start_url: str | None = None
         """While set, the browser's own navigation to this URL passes unchecked (the start
         page the user chose, with whatever redirects it has)."""
+        self.fetch_timeout = 10.0
+        """Seconds one redirect hop may take to fetch (the env sets its call timeout)."""
         self.refuse_page: Callable[[Any], None] | None = None
         """Called with a pop-up page the guard refused (the session stops showing it and closes
         it after the action); without it the page is closed at once."""
@@ -190,8 +192,16 @@ class NavigationGuard:
             page.close()
 
     def _follow_redirects(self, route: Any, request: Any) -> None:
-        """Fetch an allowed top-level navigation and check each redirect before it is made."""
-        first = response = route.fetch(max_redirects=0)
+        """Fetch an allowed top-level navigation and check each redirect before it is made.
+
+        A fetch that fails (nothing listening, a timeout) hands the request back to the
+        browser, which tries itself and shows its own error page: every URL fetched here is on
+        an allowed origin already."""
+        try:
+            first = response = route.fetch(max_redirects=0, timeout=self.fetch_timeout * 1000)
+        except Exception:  # Playwright's Error; a route left unanswered would hang the page
+            route.continue_()
+            return
         url, method = request.url, request.method
         for _ in range(MAX_REDIRECTS):
             location = response.headers.get("location")
@@ -206,7 +216,13 @@ class NavigationGuard:
                 route.fulfill(response=first)  # following would send the body again
                 return
             method = "GET"
-            response = route.fetch(url=url, method="GET", max_redirects=0)
+            try:
+                response = route.fetch(
+                    url=url, method="GET", max_redirects=0, timeout=self.fetch_timeout * 1000
+                )
+            except Exception:
+                route.fulfill(response=first)
+                return
         self._refuse(route, "server redirect", url, method)
 
 
