@@ -22,10 +22,12 @@ def test_terminal_approver_maps_answers_and_reasks_on_nonsense() -> None:
     approve = terminal_approver(ask=ask, out=out)
     assert approve(Click(x=1, y=2), obs, 1).decision == "allow"  # after re-asking
     assert "please answer y, n or q" in out.getvalue()
-    assert prompts[0] == "step 1: run click(1, 2)? [y]es / [n]o, skip / [q]uit: "
+    assert prompts[0].startswith("step 1: click(1, 2)\n  risk: low - no risk rule matched\n")
+    assert prompts[0].endswith("run it? [y]es / [n]o, skip (default) / [q]uit: ")
     assert approve(Click(x=1, y=2), obs, 2).decision == "deny"
     assert approve(Click(x=1, y=2), obs, 3).decision == "stop"
-    assert approve(Click(x=1, y=2), obs, 4).decision == "allow"  # Enter = yes
+    enter = approve(Click(x=1, y=2), obs, 4)  # Enter alone means no
+    assert enter.decision == "deny" and enter.reason == "not approved at the terminal"
 
 
 def test_end_of_input_stops_rather_than_acting_unattended() -> None:

@@ -28,7 +28,7 @@ from pixelpilot.actions import (
 )
 from pixelpilot.agent.budget import BudgetExceeded, Deadline
 from pixelpilot.agent.history import build_history
-from pixelpilot.agent.safety import Approval, ApproveHook
+from pixelpilot.agent.safety import Approval, ApproveHook, SafetySettings
 from pixelpilot.agent.steps import Claim, ErrorKind, Status, Step, Trajectory, step_record
 from pixelpilot.agent.trajectory import Recorder, SavedScreenshot
 from pixelpilot.env import Environment
@@ -154,7 +154,8 @@ class _Episode:
         approval = self._approve(action, step)
         if approval.decision == "deny":
             step.error = approval.reason or "the approval hook denied this action"
-            step.error_kind = "denied"
+            blocked = approval.risk is not None and approval.risk.level == "blocked"
+            step.error_kind = "blocked" if blocked else "denied"
             self.consecutive_errors = 0
             return None
         if approval.decision == "stop":
@@ -179,6 +180,9 @@ class _Episode:
             return Approval("allow")
         decision = self.approve(action, step.observation, step.index)
         step.approval, step.approval_reason = decision.decision, decision.reason
+        if decision.risk is not None:
+            risk = decision.risk
+            step.risk = {"level": risk.level, "reason": risk.reason, "rule": risk.rule}
         return decision
 
     def _execute(self, action: Action, step: Step, shot: Future[SavedScreenshot] | None) -> None:
@@ -194,6 +198,7 @@ class _Episode:
                 }
             )
         start = time.perf_counter()
+        seen = len(getattr(self.env, "blocked_navigations", ()))
         try:
             with self.deadline.guard(f"executing {action.type}"):
                 execution = self.env.execute(action)
@@ -209,6 +214,11 @@ class _Episode:
         step.timings["settle"] = execution.settle_seconds
         step.executed = execution.detail
         self.consecutive_errors = 0
+        # What the environment refused on its own (a navigation to another origin) is shown to
+        # the policy as feedback, like a denial.
+        step.blocked = tuple(str(b) for b in getattr(self.env, "blocked_navigations", ())[seen:])
+        if step.blocked:
+            step.error, step.error_kind = "; ".join(step.blocked), "blocked"
         return None
 
     def _write_step(self, step: Step, shot: Future[SavedScreenshot] | None) -> None:
@@ -233,6 +243,7 @@ def run_episode(
     recorder: Recorder | None = None,
     on_step: StepCallback | None = None,
     stop_when: Callable[[], str | None] | None = None,
+    safety: SafetySettings | None = None,
 ) -> Trajectory:
     """Run one episode of `policy` on `env` until it ends, and return its Trajectory.
 
@@ -243,7 +254,11 @@ def run_episode(
         max_steps: the most policy decisions (steps) to make.
         max_seconds: the wall-clock budget in seconds: a hard limit on every blocking call
             (see `pixelpilot.agent.budget`); the run ends with status `timeout`.
-        approve: sees each non-terminal action before it runs (allow / deny / stop).
+        approve: a user's own hook; it sees each non-terminal action the risk gate lets
+            through (allow / deny / stop).
+        safety: the risk gate's settings (rules, a person to ask, --allow-risk); default:
+            the default rules plus the task's own allowances, headless (high risk is denied).
+            `SafetySettings(enabled=False)` leaves only `approve`.
         recorder: writes the crash-safe run directory; closed and finished here.
         on_step: called with each finished step (e.g. to print a console line).
         stop_when: asked after each step whether the environment has ended the episode
@@ -257,7 +272,9 @@ def run_episode(
     if isinstance(task, str):
         task = Task(goal=task)
     deadline = Deadline(max_seconds)
-    episode = _Episode(env, policy, task, approve, recorder, on_step, deadline)
+    settings = safety if safety is not None else SafetySettings()
+    gate = settings.gate(task, then=approve)
+    episode = _Episode(env, policy, task, gate, recorder, on_step, deadline)
     started = time.time()
     status: Status = "max_steps"
     reason = f"reached the {max_steps}-step budget"
@@ -312,6 +329,7 @@ def run_episode(
         started_at=started,
         ended_at=time.time(),
         error_type=error_type,
+        safety=settings.describe(task),
     )
     if recorder is not None:
         recorder.close()

@@ -31,7 +31,16 @@ Judged = Literal["solved", "not solved", "not judged"]
 STATUSES: tuple[str, ...] = Status.__args__  # type: ignore[attr-defined]
 
 ErrorKind = Literal[
-    "parse", "bounds", "unsupported", "action", "policy", "denied", "env", "timeout", "crash"
+    "parse",
+    "bounds",
+    "unsupported",
+    "action",
+    "policy",
+    "denied",
+    "blocked",
+    "env",
+    "timeout",
+    "crash",
 ]
 
 
@@ -50,6 +59,9 @@ class Step:
             (the budget ran out during the step), crash (an unexpected exception).
         interrupted: the action's execution was cut off (env failure, budget, crash): it may
             or may not have run.
+        risk: the action's rating before it ran ({"level", "reason", "rule"}), when rated.
+        blocked: what the environment refused while executing the action (navigations to an
+            origin outside the allowed set), one line each.
         approval: "allow", "deny", "stop", or None when nothing needed approval.
         executed: the adapter's description of what it did (None when nothing ran).
         timings: seconds per phase: capture, predict (+ the policy's own), execute, settle.
@@ -66,6 +78,8 @@ class Step:
     approval_reason: str = ""
     executed: str | None = None
     interrupted: bool = False
+    risk: dict[str, str] | None = None
+    blocked: tuple[str, ...] = ()
     started_at: float = 0.0
     ended_at: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
@@ -96,6 +110,15 @@ class Trajectory:
     started_at: float = 0.0
     ended_at: float = 0.0
     error_type: str | None = None
+    safety: dict[str, Any] = field(default_factory=dict)
+
+    def safety_events(self) -> dict[str, list[int]]:
+        """Steps whose action was denied, blocked by a rule, or that had a navigation blocked."""
+        return {
+            "denied": [s.index for s in self.steps if s.error_kind == "denied"],
+            "blocked": [s.index for s in self.steps if s.error_kind == "blocked"],
+            "navigation_blocked": [s.index for s in self.steps if s.blocked],
+        }
 
     @property
     def judged(self) -> Judged:
@@ -129,6 +152,7 @@ class Trajectory:
             "reward": None if self.outcome is None else self.outcome.reward,
             "outcome_detail": None if self.outcome is None else self.outcome.detail,
             "error_type": self.error_type,
+            "safety": {**self.safety, "events": self.safety_events()},
             "task": self.task.name or self.task.goal,
             "seconds": round(self.ended_at - self.started_at, 3),
         }
@@ -159,5 +183,7 @@ def step_record(step: Step, screenshot: str | None, sha256: str | None) -> dict[
         "approval_reason": step.approval_reason,
         "executed": step.executed,
         "interrupted": step.interrupted,
+        "risk": step.risk,
+        "blocked": list(step.blocked),
         "timings": {k: round(v, 6) for k, v in step.timings.items()},
     }

@@ -22,6 +22,7 @@ import io
 import json
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,11 +67,20 @@ class Recorder:
         png_compress_level: zlib level for step PNGs (1 = fast; 9 = small). Level 1 encodes a
             1920x1080 screen several times faster than Pillow's default 6 at a modest size cost;
             see bench/step_overhead.py.
+        redact: applied to every record before it is written (meta, intents, steps, result),
+            e.g. `Secrets.redact_data`, so no secret value reaches the disk.
     """
 
     def __init__(
-        self, run_dir: Path | str, *, meta: dict[str, Any], png_compress_level: int = 1
+        self,
+        run_dir: Path | str,
+        *,
+        meta: dict[str, Any],
+        png_compress_level: int = 1,
+        redact: Callable[[Any], Any] | None = None,
     ) -> None:
+        self.redact = redact or (lambda data: data)
+        meta = self.redact(meta)
         self.run_dir = Path(run_dir)
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +126,7 @@ class Recorder:
         self._append(self._steps, record)
 
     def _append(self, handle: Any, record: dict[str, Any]) -> None:
-        line = _dumps(record) + "\n"
+        line = _dumps(self.redact(record)) + "\n"
         with self._lock:
             handle.write(line)
             handle.flush()
@@ -124,7 +134,7 @@ class Recorder:
 
     def finish(self, result: dict[str, Any]) -> None:
         """Write result.json (atomically) once the episode has ended."""
-        _write_atomic(self.run_dir / RESULT, _dumps(result, indent=2).encode())
+        _write_atomic(self.run_dir / RESULT, _dumps(self.redact(result), indent=2).encode())
 
     def close(self) -> None:
         """Wait for pending screenshots and close the files. Safe to call twice."""

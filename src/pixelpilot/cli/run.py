@@ -12,16 +12,10 @@ from typing import Any
 
 from rich.console import Console
 
-from pixelpilot.actions import describe
-from pixelpilot.agent import (
-    BudgetExceeded,
-    Deadline,
-    Recorder,
-    Step,
-    Trajectory,
-    run_episode,
-    terminal_approver,
-)
+from pixelpilot.actions import Task, describe
+from pixelpilot.agent import BudgetExceeded, Deadline, Recorder, Step, Trajectory, run_episode
+from pixelpilot.agent.safety import SafetySettings
+from pixelpilot.agent.secrets import Secrets, SecretsEnv
 from pixelpilot.cli import TERMINATED
 from pixelpilot.cli.common import (
     add_env_arguments,
@@ -30,9 +24,15 @@ from pixelpilot.cli.common import (
     load_config,
     model_options,
 )
-from pixelpilot.env import create_env
+from pixelpilot.cli.safety import (
+    add_safety_arguments,
+    describe_secrets,
+    load_secrets,
+    safety_settings,
+)
+from pixelpilot.env import Environment, create_env
 from pixelpilot.env.tasks import resolve_task
-from pixelpilot.errors import ConfigError
+from pixelpilot.errors import ConfigError, PixelpilotError
 from pixelpilot.model import create_policy
 from pixelpilot.versions import versions
 
@@ -52,8 +52,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-steps", type=int, help="step budget (default 30)")
     parser.add_argument("--max-seconds", type=float, help="wall-clock budget in s (default 600)")
     parser.add_argument("--out", help="run directory (default runs/<timestamp>-<task>/)")
-    parser.add_argument("--confirm", action="store_true", help="ask before each action")
     parser.add_argument("--config", metavar="FILE.toml", help="options file ([run], [env.*], …)")
+    add_safety_arguments(parser)
     parser.set_defaults(handler=handle)
 
 
@@ -161,15 +161,46 @@ def exit_status(trajectory: Trajectory) -> int:
 def handle(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     settings = run_settings(args, config)
+    secrets = load_secrets(args, config)
     task, suite = resolve_task(args.task)
+    task = secrets.hide_in_task(task)
     if suite is not None and args.env not in suite.environments:
         wanted = " or ".join(f"--env {name}" for name in suite.environments)
         raise ConfigError(f"task '{task.name}' runs with {wanted}, not --env {args.env}")
     env_opts = env_options(args, config)
     model_opts = model_options(args, config)
-    out = Path(settings["out"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{slug(args.task)}")
+    out = Path(settings["out"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{slug(task.goal)}")
+    safety = safety_settings(args, config, screenshots=out)
     console = Console(highlight=False, markup=False, soft_wrap=True)
-    env = create_env(args.env, env_opts)
+
+    def show(line: str) -> None:
+        console.print(secrets.redact(line))
+
+    try:
+        trajectory = _run(args, task, settings, env_opts, model_opts, out, safety, secrets, show)
+    except PixelpilotError as exc:  # its message must not carry a secret either
+        exc.args = tuple(secrets.redact(str(a)) for a in exc.args)
+        raise
+    show(summary(trajectory))
+    show(f"run directory: {out}")
+    return exit_status(trajectory)
+
+
+def _run(
+    args: argparse.Namespace,
+    task: Task,
+    settings: dict[str, Any],
+    env_opts: dict[str, Any],
+    model_opts: dict[str, Any],
+    out: Path,
+    safety: SafetySettings,
+    secrets: Secrets,
+    show: Callable[[str], None],
+) -> Trajectory:
+    """Build the environment and the policy, run the episode, and close both (bounded)."""
+    env: Environment = create_env(args.env, env_opts)
+    if secrets:
+        env = SecretsEnv(env, secrets)
     try:
         policy = create_policy(args.model, model_opts)
         try:
@@ -181,26 +212,25 @@ def handle(args: argparse.Namespace) -> int:
                 "env": {"name": args.env, "options": env_opts},
                 "model": {"spec": args.model, "options": model_opts, **policy.describe()},
                 "run": settings,
+                "safety": safety.describe(task),
+                "secrets": describe_secrets(secrets),
                 "versions": versions(),
                 "command": sys.argv,
                 "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
-            recorder = Recorder(out, meta=meta)
-            console.print(f"task: {task.goal}")
-            trajectory = run_episode(
+            recorder = Recorder(out, meta=meta, redact=secrets.redact_data)
+            show(f"task: {task.goal}")
+            return run_episode(
                 env,
                 policy,
                 task,
                 max_steps=settings["max_steps"],
                 max_seconds=settings["max_seconds"],
-                approve=terminal_approver(out=sys.stdout) if settings["confirm"] else None,
+                safety=safety,
                 recorder=recorder,
-                on_step=lambda step: console.print(step_line(step)),
+                on_step=lambda step: show(step_line(step)),
             )
         finally:
             close_within(policy.close, "the policy")
     finally:
         close_within(env.close, "the environment")
-    console.print(summary(trajectory))
-    console.print(f"run directory: {out}")
-    return exit_status(trajectory)

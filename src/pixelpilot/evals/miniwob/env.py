@@ -66,6 +66,20 @@ AREA_JS = """() => {
 }"""
 
 
+# MiniWoB++ pages ask for made-up passwords, card numbers and codes: typing them there is the
+# task, so the benchmark declares these allowances for its own pages (recorded in every run).
+SAFETY = {
+    "allow": [
+        {
+            "id": "miniwob-pages",
+            "rules": ["password-*", "card-*", "token-like", "iban", "us-ssn"],
+            "url": r"^(file://|http://127\.0\.0\.1:\d+/)",
+            "reason": "MiniWoB++ task pages (local files), whose tasks ask for made-up values",
+        }
+    ]
+}
+
+
 @dataclass(frozen=True)
 class EpisodeStart:
     """A prepared episode.
@@ -177,7 +191,10 @@ class MiniWobEnv(EnvironmentBase):
         """The Task of the prepared episode, for `run_episode`."""
         episode = self._episode()
         return Task(
-            goal=episode.instruction, name=f"miniwob:{episode.page.name}", start_url=episode.url
+            goal=episode.instruction,
+            name=f"miniwob:{episode.page.name}",
+            start_url=episode.url,
+            safety=SAFETY,
         )
 
     def reset(self, *, task: Task | None = None) -> Observation:

@@ -148,7 +148,7 @@ def solve(env: BrowserEnv, name: str, steps: list[Step]) -> None:
     trajectory = run_episode(env, policy, task, max_steps=len(steps) + 2)
     errors = [step.error for step in trajectory.steps if step.error]
     assert not errors, errors
-    expected = "answered" if task.expected_answer is not None else "success"
+    expected = "answered" if task.expected_answer is not None else "terminated"
     assert trajectory.status == expected, trajectory.reason
     assert trajectory.outcome is not None and trajectory.outcome.success, trajectory.outcome
 

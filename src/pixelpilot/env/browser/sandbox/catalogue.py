@@ -25,6 +25,20 @@ def _check(key: str, body: str) -> str:
     return f"(v => v !== null && ({body}))({_stored(key)})"
 
 
+# The sandbox's own pages ask for a password (sign-in): typing it there is expected, so the
+# sandbox declares that allowance and evaluations on it run unattended (see agent.risk).
+SAFETY = {
+    "allow": [
+        {
+            "id": "sandbox-local-pages",
+            "rules": ["password-*"],
+            "url": r"^http://127\.0\.0\.1:\d+/",
+            "reason": "the bundled sandbox's own sign-in page, served on this machine",
+        }
+    ]
+}
+
+
 def _task(
     name: str,
     page: str,
@@ -39,6 +53,7 @@ def _task(
         start_url=f"{SANDBOX_SCHEME}/{page}",
         success_js=check,
         expected_answer=answer,
+        safety=SAFETY,
     )
 
 
