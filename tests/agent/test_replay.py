@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from pixelpilot.actions import Action, Box, Click, Task, Terminate, Type
 from pixelpilot.agent import Recorder, load_run, run_episode
 from pixelpilot.agent.replay import DIFF_THRESHOLD, replay_run, screen_difference
+from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.env import FakeEnv, create_env
 from pixelpilot.env.browser.env import BrowserEnv
@@ -72,6 +73,8 @@ def test_replay_on_another_screen_stops_as_diverged(tmp_path: Path) -> None:
     assert "recorded step 1" in saved["reason"] and saved["replay"]["diverged_at"] == 1
     steps = load_run(tmp_path / "again").steps
     assert len(steps) == 1 and steps[0]["executed"] is None and "differs" in steps[0]["error"]
+    page = write_run_report(tmp_path / "again").read_text()
+    assert '<a href="../run/step_0001.png">recorded step 1</a>' in page
 
 
 def test_a_fallback_policy_takes_over_with_the_replayed_history(tmp_path: Path) -> None:

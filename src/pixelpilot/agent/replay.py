@@ -176,7 +176,7 @@ class ReplayPolicy(PolicyBase):
                 f"(threshold {self.threshold:g}%)"
             )
             if self.fallback is None:
-                self.stop_reason = f"diverged at recorded step {step.index}: {message}"
+                self.stop_reason = message
                 raise PolicyError(f"replay stopped: {message}")
             self.handed_over_at = step.index
             return self.fallback.predict(observation, history)

@@ -172,7 +172,28 @@ def _section(view: StepView, run_dir: Path, base: Path, embed: bool, scale: floa
     )
 
 
-def _summary(record: RunRecord) -> str:
+def _replay_line(replay: dict[str, Any], base: Path) -> str:
+    """What a replay did, with a link to the recorded screenshot it diverged from."""
+    source = Path(str(replay.get("source", "")))
+    parts = [
+        f"replay of {esc(str(source))}: {esc(replay.get('replayed'))} of "
+        f"{esc(replay.get('recorded_actions'))} recorded actions ran again"
+    ]
+    step = replay.get("diverged_at")
+    if isinstance(step, int):
+        shot = source / screenshot_name(step)
+        link = esc(image_src(shot, relative_to=base, embed=False))
+        parts.append(
+            f'the screen differed from <a href="{link}">recorded step {step}</a> by '
+            f"{esc(replay.get('difference_percent'))}% "
+            f"(threshold {esc(replay.get('threshold_percent'))}%)"
+        )
+    if replay.get("handed_over_at") is not None:
+        parts.append(f"the fallback policy decided from recorded step {replay['handed_over_at']}")
+    return f'<div class="banner">{"; ".join(parts)}</div>'
+
+
+def _summary(record: RunRecord, base: Path) -> str:
     meta, result = record.meta, record.result
     outcome = read_outcome(result)
     task = meta.get("task") or {}
@@ -212,6 +233,8 @@ def _summary(record: RunRecord) -> str:
     ]
     if flagged:
         reason += f'<div class="banner">safety: {esc("; ".join(flagged))}</div>'
+    if result and isinstance(result.get("replay"), dict):
+        reason += _replay_line(result["replay"], base)
     return (
         f'<header class="top"><h1>{esc(goal or "(no goal recorded)")}</h1>'
         f'<div class="cards">{"".join(cards)}</div>{reason}{warnings}</header>'
@@ -252,7 +275,7 @@ def render_run_report(record: RunRecord, *, embed: bool = False, base: Path | No
     if not views:
         sections = '<div class="banner">this run recorded no steps</div>'
     body = (
-        f"{_summary(record)}{nav}<main>{_provenance(record.meta)}{sections}</main>"
+        f"{_summary(record, base)}{nav}<main>{_provenance(record.meta)}{sections}</main>"
         f'<footer class="hint" style="padding:0 24px 24px">keys: → / j next, ← / k previous, '
         f"space play, Home / End first / last</footer>"
     )
