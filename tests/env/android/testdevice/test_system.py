@@ -225,3 +225,20 @@ def test_shell_v2_packets_and_destinations() -> None:
     assert (
         not parse_destination("shell:ls").shell_v2 and parse_destination("sync:").service == "sync"
     )
+
+
+def test_cd_and_relative_paths() -> None:
+    dev = device()
+    line = "cd /sdcard && pwd && echo hi > f.txt && cat f.txt && md5sum f.txt && ls"
+    assert run(dev, line) == (
+        "/sdcard\nhi\n764efa883dda1e11db47671c4a3bbd9e  f.txt\nDownload\nf.txt\n"
+    )
+    assert dev.shell.fs.files["/sdcard/f.txt"] == b"hi\n"
+    assert run(dev, "cd /data/local/tmp; uiautomator dump d.xml; ls; cd ..; pwd") == (
+        "UI hierchary dumped to: /data/local/tmp/d.xml\nd.xml\n/data/local\n"
+    )
+    missing = dev.shell.execute("cd /nope && echo never")
+    assert missing.status == 2 and missing.merged == (
+        b"/system/bin/sh: cd: /nope: No such file or directory\n"
+    )
+    assert run(dev, "pwd") == "/\n"  # every command line starts at /

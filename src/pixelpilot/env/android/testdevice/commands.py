@@ -171,7 +171,7 @@ class DeviceCommands:
         else:
             data = self.phone.screencap_png() if png else self.phone.screencap_raw()
         if args:
-            path = args[0]
+            path = inv.resolve(args[0])
             if path.endswith(".png") and not png:
                 data = self.phone.screencap_png() if not display else encode_png(image)
             inv.fs.write(path, data)
@@ -223,7 +223,7 @@ class DeviceCommands:
         return 1
 
     def _install(self, inv: Invocation, path: str) -> int:
-        data = inv.fs.files.get(path)
+        data = inv.fs.files.get(inv.resolve(path))
         if data is None:
             inv.err(f"Error: Unable to open file: {path}\n")
             inv.err("Consider using a file under /data/local/tmp/\n")

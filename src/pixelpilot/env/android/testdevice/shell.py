@@ -106,6 +106,12 @@ class Invocation:
     def err(self, text: str) -> None:
         self.stderr.append(text.encode())
 
+    def resolve(self, path: str) -> str:
+        """`path` as an absolute, normalized path (relative ones start at the shell's $PWD)."""
+        if not path.startswith("/"):
+            path = f"{self.env.get('PWD', '/')}/{path}"
+        return self.fs.normalize(path)
+
 
 CommandFn = Callable[[Invocation], int]
 
@@ -131,6 +137,7 @@ class Shell:
             "USER": "shell",
             "HOSTNAME": "pixelpilot",
             "TMPDIR": "/data/local/tmp",
+            "PWD": "/",
         }
 
     def run(self, line: str, *, service: str = "shell") -> bytes:
@@ -217,9 +224,12 @@ class _Run:
         fs = self.shell.fs
         for redirect in command.redirects:
             if redirect.fd == 0 and redirect.op == "<":
-                stdin = fs.files.get("".join(self.expand(redirect.target, split=False)), b"")
+                source = self._path("".join(self.expand(redirect.target, split=False)))
+                stdin = fs.files.get(source, b"")
         inv = Invocation(argv=argv, stdin=stdin, env={**self.env, **values}, fs=fs)
         name = argv[0]
+        if name == "cd":
+            return b"", self.change_directory(argv, err)
         if name == "exit":
             code = argv[1] if len(argv) > 1 else str(self.status)
             raise _Exit(int(code) & 0xFF if code.lstrip("-").isdigit() else 2)
@@ -240,6 +250,24 @@ class _Run:
         err.append(errors)
         return out, status
 
+    def change_directory(self, argv: list[str], err: Writer) -> int:
+        """The `cd [DIR]` builtin: later relative paths of this command line start at DIR."""
+        fs = self.shell.fs
+        target = argv[1] if len(argv) > 1 else self.env.get("HOME", "/")
+        if not target.startswith("/"):
+            target = f"{self.env.get('PWD', '/')}/{target}"
+        path = fs.normalize(target)
+        if not fs.is_dir(path):
+            err.append(f"/system/bin/sh: cd: {argv[1]}: No such file or directory\n".encode())
+            return 2
+        self.env["PWD"] = path
+        return 0
+
+    def _path(self, target: str) -> str:
+        if target.startswith("/"):
+            return target
+        return self.shell.fs.normalize(f"{self.env.get('PWD', '/')}/{target}")
+
     def apply_redirect(self, redirect: Redirect, out: bytes, err: bytes) -> tuple[bytes, bytes]:
         target = "".join(self.expand(redirect.target, split=False))
         if redirect.op in (">&", "<&"):
@@ -252,6 +280,7 @@ class _Run:
             return out, err
         payload = out if redirect.fd == 1 else err
         if target != "/dev/null":
+            target = self._path(target)
             fs = self.shell.fs
             with self.shell.lock:
                 old = fs.files.get(target, b"") if redirect.op == ">>" else b""

@@ -249,6 +249,8 @@ class SystemCommands:
             inv.err("Usage: uiautomator dump [--compressed] [FILE]\n")
             return 1
         path = args[1] if len(args) == 2 else DUMP_PATH
+        if not path.startswith("/dev/") and path != "/proc/self/fd/1":
+            path = inv.resolve(path)
         if self.phone.animating:  # uiautomator waits for an idle screen, then gives up
             inv.out("ERROR: could not get idle state.\n")
             return 1

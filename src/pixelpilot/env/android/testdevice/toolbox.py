@@ -1,6 +1,7 @@
 """The toybox basics of the test device's shell: echo, printf, cut, ls, cat, grep, mkdir, rm,
-md5sum, id, true, false, sleep. Each answers like Android's toybox for the forms clients use;
-paths resolve against the device's VirtualFs.
+md5sum, id, pwd, true, false, sleep. Each answers like Android's toybox for the forms clients
+use; relative paths start at the shell's $PWD (`cd` is a shell builtin) in the device's
+VirtualFs.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ def ls(inv: Invocation) -> int:
     fs = inv.fs
     status = 0
     for raw in paths:
-        path = fs.normalize(raw)  # the shell's working directory is /
+        path = inv.resolve(raw)
         if not fs.exists(path):
             inv.err(f"ls: {raw}: No such file or directory\n")
             status = 1
@@ -170,14 +171,15 @@ def cat(inv: Invocation) -> int:
     if len(inv.argv) == 1:
         inv.write(inv.stdin)
         return 0
-    for path in inv.argv[1:]:
-        if path == "-":
+    for name in inv.argv[1:]:
+        path = inv.resolve(name)
+        if name == "-":
             inv.write(inv.stdin)
         elif path in inv.fs.files:
             inv.write(inv.fs.files[path])
         else:
             problem = "Is a directory" if inv.fs.is_dir(path) else "No such file or directory"
-            inv.err(f"cat: {path}: {problem}\n")
+            inv.err(f"cat: {name}: {problem}\n")
             return 1
     return 0
 
@@ -205,15 +207,15 @@ def mkdir(inv: Invocation) -> int:
     parents = "-p" in inv.argv[1:]
     status = 0
     fs = inv.fs
-    for path in (a for a in inv.argv[1:] if not a.startswith("-")):
-        path = path.rstrip("/") or "/"
+    for name in (a for a in inv.argv[1:] if not a.startswith("-")):
+        path = inv.resolve(name)
         if fs.exists(path):
             if not parents:
-                inv.err(f"mkdir: '{path}': File exists\n")
+                inv.err(f"mkdir: '{name}': File exists\n")
                 status = 1
             continue
         if not parents and fs.parent(path) not in fs.dirs:
-            inv.err(f"mkdir: '{path}': No such file or directory\n")
+            inv.err(f"mkdir: '{name}': No such file or directory\n")
             status = 1
             continue
         fs.makedirs(path)
@@ -222,12 +224,13 @@ def mkdir(inv: Invocation) -> int:
 
 def rm(inv: Invocation) -> int:
     flags = "".join(a[1:] for a in inv.argv[1:] if a.startswith("-"))
-    for path in (a for a in inv.argv[1:] if not a.startswith("-")):
+    for name in (a for a in inv.argv[1:] if not a.startswith("-")):
+        path = inv.resolve(name)
         if path in inv.fs.dirs and "r" not in flags:
-            inv.err(f"rm: {path}: is a directory\n")
+            inv.err(f"rm: {name}: is a directory\n")
             return 1
         if not inv.fs.exists(path) and "f" not in flags:
-            inv.err(f"rm: {path}: No such file or directory\n")
+            inv.err(f"rm: {name}: No such file or directory\n")
             return 1
         inv.fs.remove_tree(path)
     return 0
@@ -238,11 +241,17 @@ def md5sum(inv: Invocation) -> int:
     if not paths:
         inv.out(f"{hashlib.md5(inv.stdin).hexdigest()}  -\n")
         return 0
-    for path in paths:
+    for name in paths:
+        path = inv.resolve(name)
         if path not in inv.fs.files:
-            inv.err(f"md5sum: {path}: No such file or directory\n")
+            inv.err(f"md5sum: {name}: No such file or directory\n")
             return 1
-        inv.out(f"{hashlib.md5(inv.fs.files[path]).hexdigest()}  {path}\n")
+        inv.out(f"{hashlib.md5(inv.fs.files[path]).hexdigest()}  {name}\n")
+    return 0
+
+
+def pwd(inv: Invocation) -> int:
+    inv.out(inv.env.get("PWD", "/") + "\n")
     return 0
 
 
@@ -262,6 +271,7 @@ TOOLBOX: dict[str, CommandFn] = {
     "rm": rm,
     "md5sum": md5sum,
     "id": identity,
+    "pwd": pwd,
     "true": lambda inv: 0,
     "false": lambda inv: 1,
     "sleep": sleep_command,
