@@ -242,3 +242,16 @@ def test_cd_and_relative_paths() -> None:
         b"/system/bin/sh: cd: /nope: No such file or directory\n"
     )
     assert run(dev, "pwd") == "/\n"  # every command line starts at /
+
+
+def test_implicit_intents() -> None:
+    dev = device()
+    assert run(dev, "am start -a android.settings.WIFI_SETTINGS") == (
+        "Starting: Intent { act=android.settings.WIFI_SETTINGS }\n"
+    )
+    assert dev.phone.top.package == "com.android.settings"
+    run(dev, "am start -a android.intent.action.VIEW -d https://example.org")
+    assert dev.phone.top.package == "com.android.chrome"
+    refused = dev.shell.execute("am start -a android.intent.action.DIAL -d tel:123")
+    assert refused.status == 1 and b"unable to resolve Intent" in refused.stream(2)
+    assert dev.phone.top.package == "com.android.chrome"

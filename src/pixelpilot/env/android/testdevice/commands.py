@@ -273,6 +273,8 @@ class DeviceCommands:
             inv.out(f"Starting: Intent {{ cmp={component} }}\n")
             self.phone.launch(package, extras)
             return 0
+        if args[0] in ("start", "start-activity") and "-a" in args[:-1]:
+            return self._implicit(inv, args)
         if args[0] == "broadcast" and "-a" in args[:-1]:
             action = args[args.index("-a") + 1]
             inv.out(f"Broadcasting: Intent {{ act={action} flg=0x400000 (has extras) }}\n")
@@ -281,6 +283,24 @@ class DeviceCommands:
             return 0
         inv.err(f"Error: the test device does not support `am {' '.join(args)}`\n")
         return 1
+
+    def _implicit(self, inv: Invocation, args: list[str]) -> int:
+        """`am start -a ACTION [-d URI]`: a web VIEW opens the browser, a settings action
+        (android.settings.*) opens Settings; other actions find no activity."""
+        action = args[args.index("-a") + 1]
+        data = args[args.index("-d") + 1] if "-d" in args[:-1] else ""
+        described = f"act={action}" + (f" dat={data}" if data else "")
+        inv.out(f"Starting: Intent {{ {described} }}\n")
+        target = None
+        if action == "android.intent.action.VIEW" and data.startswith(("http://", "https://")):
+            target = "com.android.chrome"
+        elif action.startswith("android.settings."):
+            target = "com.android.settings"
+        if target is None or self.phone.app(target) is None:
+            inv.err(f"Error: Activity not started, unable to resolve Intent {{ {described} }}\n")
+            return 1
+        self.phone.launch(target)
+        return 0
 
     def _adbkeyboard(self, action: str, extras: dict[str, str]) -> None:
         if self.phone.ime != ADB_IME:
