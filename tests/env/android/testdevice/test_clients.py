@@ -1,7 +1,7 @@
 """Real ADB clients against the test device: Debian's `adb` binary (through its own server on a
-private port, with its own key) and the `adbutils` library (through that server): connect, shell
-v2 exit codes, push/pull of 1 MiB, install + launch, `uiautomator dump` + pull, window size,
-rotation, screen on, screenshots."""
+private port, with its own key), and the `adbutils` and `pure-python-adb` libraries (through that
+server): connect, shell v2 exit codes, push/pull of 1 MiB, install + launch, `uiautomator dump` +
+pull, window size, rotation, screen on, screenshots, density and the top activity."""
 
 from __future__ import annotations
 
@@ -207,3 +207,16 @@ def test_adbutils_library(host: AdbHost, tmp_path: Path) -> None:
     assert 'text="Notes Two"' in device.dump_hierarchy()
     shot = device.screenshot()
     assert shot.size == (540, 1200)
+
+
+def test_pure_python_adb_library(host: AdbHost) -> None:
+    from ppadb.client import Client
+
+    device = Client(host="127.0.0.1", port=host.port).device(host.device.serial)
+    assert device is not None
+    device.shell("am start -n com.android.settings/.Settings")
+    top = device.get_top_activity()
+    assert (top.package, top.activity) == ("com.android.settings", ".Settings")
+    assert device.wm_density() == 420 // 160  # `wm density | cut -d ' ' -f 3`, in its units
+    assert tuple(device.wm_size()) == (540, 1200)
+    assert device.shell("echo $((20 + 22))") == "42\n"
