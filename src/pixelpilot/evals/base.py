@@ -185,6 +185,11 @@ class Benchmark(ABC, Generic[S]):
     def summarize(self, scores: Sequence[Score]) -> Summary:
         """The headline metric, every breakdown and the notes."""
 
+    def rescore_samples(self, samples: Iterable[S], predicted: set[str]) -> Iterable[S]:
+        """The samples a re-score covers, given the ids a predictions file holds: all of them
+        for a data set; an online benchmark narrows them to what was run."""
+        return samples
+
     def describe(self) -> dict[str, Any]:
         """Provenance of the protocol: version, metric definition, options."""
         return {"benchmark": self.name, "title": self.title, **self.options.model_dump()}

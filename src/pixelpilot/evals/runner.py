@@ -330,7 +330,7 @@ def rescore(
     scores: list[Score] = []
     records: list[Record] = []
     cards = Gallery(out)  # report.html's gallery
-    taken = _Taken(dataset.samples, limit)
+    taken = _Taken(benchmark.rescore_samples(dataset.samples, set(saved)), limit)
     for sample in taken:
         done = _take_saved(benchmark, sample, saved, problems)
         if done is not None:

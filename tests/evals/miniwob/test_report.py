@@ -107,3 +107,17 @@ def test_options_from_the_command_line_shape() -> None:
         create_benchmark("miniwob", {"episodes": 0})
     with pytest.raises(ConfigError, match="zoom"):
         create_benchmark("miniwob", {"zoom": 5})
+
+
+def test_rescoring_without_tasks_covers_the_tasks_and_episodes_that_were_run(
+    tmp_path: Path,
+) -> None:
+    bench = create_benchmark("miniwob", {})  # every standard task, 10 episodes each
+    records = [_record("click-button/0", 1.0), _record("click-tab/0", -1.0)]
+    records.append(_record("click-tab/1", 1.0))  # click-button/1 was not run: still counted
+    saved = tmp_path / "saved" / "predictions.jsonl"
+    saved.parent.mkdir()
+    saved.write_text("".join(json.dumps(r) + "\n" for r in records))
+    report = rescore(bench, saved, data=None, out=tmp_path / "out").report
+    assert report["counts"]["samples"] == 4 and report["counts"]["not_predicted"] == 1
+    assert sorted(report["metrics"]["tasks"]) == ["click-button", "click-tab"]

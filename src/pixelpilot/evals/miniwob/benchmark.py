@@ -13,7 +13,7 @@ the installed package's pages.
 from __future__ import annotations
 
 import importlib.metadata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -114,6 +114,20 @@ class MiniWob(Benchmark[MiniWobSample]):
     def runner(self) -> EpisodeRunner | None:
         """The episode runner (browsers), once `predict` has started one."""
         return self._runner
+
+    def rescore_samples(
+        self, samples: Iterable[MiniWobSample], predicted: set[str]
+    ) -> Iterable[MiniWobSample]:
+        """The episodes of the tasks and seeds that were run (TASK/SEED ids): re-scoring a run
+        of 6 tasks does not count the 124 other tasks' episodes as not predicted, while an
+        episode of a task and seed that were run but is missing still counts."""
+        tasks = {sample_id.rpartition("/")[0] for sample_id in predicted}
+        seeds = {sample_id.rpartition("/")[2] for sample_id in predicted}
+        return (
+            s
+            for s in samples
+            if s.id.rpartition("/")[0] in tasks and s.id.rpartition("/")[2] in seeds
+        )
 
     def describe(self) -> dict[str, Any]:
         options = self.opts.model_dump(exclude={"trajectories"})
