@@ -68,7 +68,8 @@ class AndroidConfig(BaseModel):
     allowed_apps: list[str] | None = Field(
         None,
         description="packages open_app and a task's start app may launch (shell-style "
-        "patterns such as com.example.* allowed); None: any installed app",
+        "patterns such as com.example.* allowed); None: any installed app. These are the "
+        "only intents an episode sends (`pixelpilot calibrate` opens its own screen)",
     )
     fuzzy_cutoff: float = Field(
         0.75, gt=0, le=1, description="similarity an app name needs for a fuzzy match (0..1)"
