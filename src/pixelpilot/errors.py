@@ -87,5 +87,6 @@ def explain_validation(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "value"
-        parts.append(f"{where}: {err['msg']}")
+        message = str(err["msg"]).removeprefix("Value error, ")  # pydantic's prefix says nothing
+        parts.append(f"{where}: {message}")
     return "; ".join(parts)

@@ -69,6 +69,10 @@ def test_a_free_goal_is_not_judged_and_says_so(tmp_path: Path) -> None:
         (["--env", "browser", "--task", "fake:wifi"], "runs with --env fake, not --env browser"),
         (["--env", "fake", "--task", "fake:nowhere"], "unknown fake task 'nowhere'"),
         (["--env", "fake", "--task", " "], "--task is empty"),
+        (
+            ["--env", "desktop", "--virtual-display", "99999x1", "--task", "x"],
+            "99999x1 is outside the limits: each side from 100 to 16384 pixels",
+        ),
     ],
 )
 def test_task_and_environment_mismatches_are_user_mistakes(

@@ -165,7 +165,7 @@ def test_missing_monitor_is_refused_and_xvfb_stopped() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"virtual_display": "big"}, "virtual_display: Value error, expected a size like"),
+        ({"virtual_display": "big"}, "virtual_display: expected a size like"),
         ({"display": ":0", "virtual_display": "320x240"}, "not both"),
         ({"headless": False}, "headless: Extra inputs are not permitted"),
     ],

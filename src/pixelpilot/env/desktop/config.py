@@ -16,6 +16,11 @@ WINDOW_MANAGERS = ("openbox", "none")
 """Window managers `wm` may name; "none" leaves the virtual display bare."""
 
 
+VIRTUAL_DISPLAY_LIMITS = (100, 16384)
+"""Pixels per side of a private Xvfb: smaller leaves no room for a window and the fail-safe
+corners; larger exceeds what Xvfb allocates (the X protocol itself stops at 32767)."""
+
+
 class DesktopConfig(BaseModel):
     """Options of the desktop environment (CLI: --virtual-display, --monitor, --wm, --launch,
     --env-opt)."""
@@ -86,9 +91,15 @@ class DesktopConfig(BaseModel):
     def _check_size(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                Size.parse(value)
+                size = Size.parse(value)
             except ConfigError as exc:
                 raise ValueError(str(exc)) from None
+            low, high = VIRTUAL_DISPLAY_LIMITS
+            if not (low <= size.width <= high and low <= size.height <= high):
+                raise ValueError(
+                    f"a virtual display of {size.width}x{size.height} is outside the limits: "
+                    f"each side from {low} to {high} pixels (e.g. 1280x800)"
+                )
         return value
 
     @field_validator("wm")
