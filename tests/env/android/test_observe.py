@@ -180,3 +180,11 @@ def test_no_tree_while_the_screen_animates(key: Path, caplog: pytest.LogCaptureF
         shot = env.observe()
     assert isinstance(shot, AndroidObservation) and shot.a11y is None
     assert any("no hierarchy" in r.getMessage() for r in caplog.records)
+
+
+def test_allowed_apps_from_the_command_line_forms() -> None:
+    from pixelpilot.env.android.config import AndroidConfig
+
+    assert AndroidConfig(allowed_apps="com.a, com.b.*").allowed_apps == ["com.a", "com.b.*"]  # type: ignore[arg-type]
+    assert AndroidConfig(allowed_apps=["com.a"]).allowed_apps == ["com.a"]
+    assert AndroidConfig().allowed_apps is None

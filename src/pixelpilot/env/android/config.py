@@ -87,6 +87,14 @@ class AndroidConfig(BaseModel):
         True, description="switch back to the user's keyboard after typing through ADBKeyboard"
     )
 
+    @field_validator("allowed_apps", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """`--env-opt allowed_apps=a,b` arrives as one string: split it at the commas."""
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     @field_validator("display_id")
     @classmethod
     def _display_number(cls, value: str | None) -> str | None:
