@@ -4,6 +4,7 @@ is stopped by the next reset or by close."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pixelpilot.actions import OpenApp, Size, Task, Type
+from pixelpilot.cli.common import add_env_arguments, env_options
 from pixelpilot.env import create_env
 from pixelpilot.env.desktop.env import DesktopConfig, DesktopEnv
 from pixelpilot.env.desktop.windows import client_windows
@@ -164,3 +166,27 @@ def test_a_desktop_task_needs_a_private_display(display_name: str) -> None:
     env = DesktopEnv(DesktopConfig(display=display_name))
     with env, pytest.raises(ConfigError, match="runs on a private display only"):
         env.reset(task=Task(goal="x", name="desktop:calc-multiply"))
+
+
+def test_the_launch_and_wm_flags_become_desktop_options() -> None:
+    parser = argparse.ArgumentParser()
+    add_env_arguments(parser)
+    flags = [
+        "--env",
+        "desktop",
+        "--virtual-display",
+        "800x600",
+        "--wm",
+        "none",
+        "--launch",
+        "xterm",
+    ]
+    args = parser.parse_args([*flags, "--launch", "mousepad notes.txt"])
+    options = env_options(args, {})
+    assert options == {
+        "virtual_display": "800x600",
+        "wm": "none",
+        "launch": ["xterm", "mousepad notes.txt"],
+    }
+    plain = env_options(parser.parse_args(["--env", "browser"]), {})
+    assert "launch" not in plain and "wm" not in plain  # other adapters never see them
