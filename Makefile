@@ -47,7 +47,7 @@ install-dev: system-deps $(VENV)/.dev-installed
 DEMO_TASK ?= sandbox:close-modal
 demo: install-demo
 	$(VENV)/bin/pixelpilot run --env browser --model ocr --task $(DEMO_TASK) --max-steps 10 \
-	  --out runs/demo-$$(date +%Y%m%d-%H%M%S)
+	  --out runs/demo-$$(date +%Y%m%d-%H%M%S) --report
 
 lint: install-dev
 	$(PY) -m ruff check src tests bench

@@ -121,3 +121,6 @@ def test_the_command_line_keeps_the_value_out_of_files_and_console(tmp_path: Pat
     assert hits(out, child.stdout, child.stderr) == []
     meta = json.loads((out / "meta.json").read_text())
     assert meta["secrets"] == {NAME: []}
+    first = json.loads((out / "trajectory.jsonl").read_text().splitlines()[0])
+    # A headless run types the user's own secret: rated by its binding, not as a password.
+    assert first["risk"]["rule"] == "secret" and first["executed"] is not None

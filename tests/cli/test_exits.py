@@ -54,9 +54,11 @@ def test_a_claimed_success_that_the_environment_judges_not_solved_exits_1(tmp_pa
 def test_a_free_goal_is_not_judged_and_says_so(tmp_path: Path) -> None:
     script = _script(tmp_path, ['{"type": "terminate", "status": "success"}'])
     status, out, _ = _run(
-        tmp_path, "--env", "fake", "--model", f"scripted:{script}", "--task", "tidy up"
+        tmp_path, "--env", "fake", "--model", f"scripted:{script}", "--task", "tidy up", "--report"
     )
     assert status == 0
+    report = tmp_path / "out" / "report.html"
+    assert out.rstrip().endswith(f"report: {report}") and report.is_file()
     assert "result: task not judged" in out and "success" not in out.split("result:")[1][:30]
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["judged"] == "not judged" and result["success"] is None

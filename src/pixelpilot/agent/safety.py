@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from pixelpilot.actions import Action, Observation, Task, describe
+from pixelpilot.actions import Action, Observation, Task, Type, describe
 from pixelpilot.agent.risk import Risk, RiskContext, RiskRules, assess
 
 
@@ -89,7 +89,7 @@ def risk_gate(
             app=observation.app,
             allowed_origins=allowed_origins,
         )
-        risk = assess(action, context, rules)
+        risk = _rate(action, context, rules)
         if risk.level == "blocked":
             return Approval("deny", f"blocked: {risk.reason}", risk)
         decision = Approval("allow", "", risk)
@@ -162,6 +162,22 @@ class SafetySettings:
             "disabled": sorted(rules.disable),
             "allowed_origins": list(self.allowed_origins),
         }
+
+
+def _rate(action: Action, context: RiskContext, rules: RiskRules) -> Risk:
+    """`assess`, with secret placeholders taken out of typed text: a `<secret:NAME>` is the
+    user's own value, typed only where it is bound (see `pixelpilot.agent.secrets`), not a
+    password the model made up; what else the text holds is rated as usual."""
+    from pixelpilot.agent.secrets import PLACEHOLDER
+
+    if not (isinstance(action, Type) and PLACEHOLDER.search(action.text)):
+        return assess(action, context, rules)
+    names = ", ".join(f"<secret:{m}>" for m in PLACEHOLDER.findall(action.text))
+    rest = PLACEHOLDER.sub(" ", action.text).strip()
+    risk = assess(Type(text=rest), context, rules) if rest else None
+    if risk is not None and risk.level != "low":
+        return risk
+    return Risk("low", f"types {names} where the secret is bound", "secret")
 
 
 def _with_risk(approval: Approval, risk: Risk) -> Approval:

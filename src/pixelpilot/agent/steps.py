@@ -20,6 +20,7 @@ Status = Literal[
     "interrupted",  # Ctrl-C or the fail-safe corner
     "done",  # the environment ended the episode (run_episode's stop_when gave a reason)
     "error",  # an unexpected exception (a bug in a policy or adapter); the record says which
+    "diverged",  # replay only: the screen no longer matched the recording
 ]
 
 Claim = Literal["success", "failure"]

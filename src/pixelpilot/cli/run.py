@@ -14,6 +14,7 @@ from rich.console import Console
 
 from pixelpilot.actions import Task, describe
 from pixelpilot.agent import BudgetExceeded, Deadline, Recorder, Step, Trajectory, run_episode
+from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
 from pixelpilot.cli import TERMINATED
@@ -53,6 +54,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--max-seconds", type=float, help="wall-clock budget in s (default 600)")
     parser.add_argument("--out", help="run directory (default runs/<timestamp>-<task>/)")
     parser.add_argument("--config", metavar="FILE.toml", help="options file ([run], [env.*], …)")
+    parser.add_argument(
+        "--report", action="store_true", help="write RUN_DIR/report.html at the end (see `show`)"
+    )
     add_safety_arguments(parser)
     parser.set_defaults(handler=handle)
 
@@ -183,6 +187,8 @@ def handle(args: argparse.Namespace) -> int:
         raise
     show(summary(trajectory))
     show(f"run directory: {out}")
+    if args.report:
+        show(f"report: {write_run_report(out)}")
     return exit_status(trajectory)
 
 
