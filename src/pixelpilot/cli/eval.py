@@ -56,6 +56,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N samples")
     parser.add_argument("--batch-size", type=int, default=1, metavar="B", help="samples per batch")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="samples at once: N browsers for miniwob, N loaders for offline benchmarks; one "
+        "model serves them all in batches of --batch-size",
+    )
+    parser.add_argument(
         "--predictions", metavar="FILE", help="re-score this predictions.jsonl (no model)"
     )
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run")
@@ -123,6 +131,8 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError(f"{args.benchmark} needs --data PATH (the benchmark's data folder)")
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     if args.predictions:
         if args.model or args.resume:
             raise ConfigError("--predictions re-scores saved output: drop --model and --resume")
@@ -154,6 +164,7 @@ def handle(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 strict=args.strict,
                 progress=not args.no_progress,
+                workers=args.workers,
             )
         finally:
             policy.close()

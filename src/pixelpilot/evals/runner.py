@@ -21,19 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from pixelpilot import __version__
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, EvalDataError, Problems, Record, Score
+from pixelpilot.evals.parallel import EvalProgress, run_pool
 from pixelpilot.evals.records import (
     PredictionWriter,
     fingerprint,
@@ -49,6 +41,7 @@ from pixelpilot.versions import versions
 PREDICTIONS = "predictions.jsonl"
 RUN_FILE = "run.json"
 IDENTITY_KEYS = ("benchmark", "data", "model")
+_Progress = EvalProgress  # the bar's former name here
 
 
 @dataclass(frozen=True)
@@ -57,41 +50,6 @@ class EvalResult:
 
     report: dict[str, Any]
     out: Path
-
-
-class _Progress:
-    """A rich progress bar: done/total, running accuracy, elapsed and ETA (stderr)."""
-
-    def __init__(self, title: str, total: int | None, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self.done = 0
-        self.correct = 0
-        self.bar = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("acc {task.fields[acc]}"),
-            TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
-            disable=not enabled,
-        )
-        self.task = self.bar.add_task(title, total=total, acc="-")
-
-    def advance(self, count: int, scores: Iterable[Score]) -> None:
-        for score in scores:
-            self.done += 1
-            self.correct += score.correct
-        acc = f"{100 * self.correct / self.done:.1f}%" if self.done else "-"
-        self.bar.update(self.task, advance=count, acc=acc)
-
-    def __enter__(self) -> _Progress:
-        self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
 
 
 def merge_policy_options(
@@ -198,6 +156,7 @@ def evaluate(
     strict: bool = False,
     progress: bool = True,
     on_batch: Callable[[list[Record]], None] | None = None,
+    workers: int = 1,
 ) -> EvalResult:
     """Predict every sample (or the first `limit`), score, and write the report files.
 
@@ -212,7 +171,10 @@ def evaluate(
         resume: continue `out/predictions.jsonl`, skipping samples it already holds.
         strict: stop at the first data problem (EvalDataError) instead of listing it.
         progress: show the live progress bar.
-        on_batch: called with each batch's records after they are written.
+        on_batch: called with each batch's records after they are written (with workers:
+            each sample's, from a worker thread, under the pool's lock).
+        workers: samples run at once (see `pixelpilot.evals.parallel`); the report equals a
+            sequential run's for a deterministic policy.
 
     Raises:
         ConfigError: `out` already holds predictions and `resume` is off, or a resumed run's
@@ -234,7 +196,7 @@ def evaluate(
         "benchmark": benchmark.describe(),
         "data": {"path": str(data) if data else None, "checksum": fingerprint(dataset.files)},
         "model": model_info,
-        "run": {"batch_size": batch_size, "limit": limit, "started": now()},
+        "run": {"batch_size": batch_size, "workers": workers, "limit": limit, "started": now()},
         "versions": versions(),
     }
     existing: dict[str, Record] = {}
@@ -258,39 +220,70 @@ def evaluate(
 
     with (
         PredictionWriter(pred_path, append=resume) as writer,
-        _Progress(benchmark.title, total, enabled=progress) as bar,
+        EvalProgress(benchmark.title, total, enabled=progress, workers=workers) as bar,
     ):
+        if workers > 1:
 
-        def flush() -> None:
-            by_id = {sample.id: sample for sample in pending}
-            batch = benchmark.predict(policy, pending, problems)
-            batch_scores = []
-            for record in batch:
-                score = _score(benchmark, by_id[record["id"]], record, problems)
-                record["correct"] = score.correct
-                batch_scores.append(score)
-                cards.add(by_id[record["id"]], record, score)
-            writer.write(batch)
-            scores.extend(batch_scores)
-            records.extend(batch)
-            bar.advance(len(pending), batch_scores)
-            if on_batch is not None:
-                on_batch(batch)
-            pending.clear()
+            def commit(sample: Any, record: Record, score: Score) -> None:
+                writer.write([record])
+                bar.advance(1, [score])
+                if on_batch is not None:
+                    on_batch([record])
 
-        for sample in taken:
-            done = _take_saved(benchmark, sample, existing, problems)
-            if done is not None:
-                scores.append(done[0])
-                records.append(done[1])
-                cards.add(sample, done[1], done[0])
-                bar.advance(1, [done[0]])
-                continue
-            pending.append(sample)
-            if len(pending) >= batch_size:
+            def take_saved(sample: Any) -> tuple[Score, Record] | None:
+                done = _take_saved(benchmark, sample, existing, problems)
+                if done is not None:
+                    bar.advance(1, [done[0]])
+                return done
+
+            for item in run_pool(
+                benchmark,
+                policy,
+                taken,
+                problems,
+                workers=workers,
+                batch_size=batch_size,
+                take_saved=take_saved,
+                score=_score,
+                commit=commit,
+                on_busy=bar.set_busy,
+            ):
+                scores.append(item.score)
+                records.append(item.record)
+                cards.add(item.sample, item.record, item.score)
+
+        else:
+
+            def flush() -> None:
+                by_id = {sample.id: sample for sample in pending}
+                batch = benchmark.predict(policy, pending, problems)
+                batch_scores = []
+                for record in batch:
+                    score = _score(benchmark, by_id[record["id"]], record, problems)
+                    record["correct"] = score.correct
+                    batch_scores.append(score)
+                    cards.add(by_id[record["id"]], record, score)
+                writer.write(batch)
+                scores.extend(batch_scores)
+                records.extend(batch)
+                bar.advance(len(pending), batch_scores)
+                if on_batch is not None:
+                    on_batch(batch)
+                pending.clear()
+
+            for sample in taken:
+                done = _take_saved(benchmark, sample, existing, problems)
+                if done is not None:
+                    scores.append(done[0])
+                    records.append(done[1])
+                    cards.add(sample, done[1], done[0])
+                    bar.advance(1, [done[0]])
+                    continue
+                pending.append(sample)
+                if len(pending) >= batch_size:
+                    flush()
+            if pending:
                 flush()
-        if pending:
-            flush()
     notes: list[str] = []
     _leftovers(existing, limit, problems, notes)
     provenance = _provenance(run, dataset.info, mode="predict", source=pred_path)

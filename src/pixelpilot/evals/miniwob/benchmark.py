@@ -133,6 +133,11 @@ class MiniWob(Benchmark[MiniWobSample]):
         options = self.opts.model_dump(exclude={"trajectories"})
         return {"benchmark": self.name, "title": self.title, **options, "metric": METRIC}
 
+    def worker_copy(self) -> MiniWob:
+        """A copy with the same options and its own browsers, for one worker of a parallel
+        run (`pixelpilot.evals.parallel`); the worker closes it."""
+        return MiniWob(self.options)
+
     def load(
         self, data: Path | None, problems: Problems, *, for_prediction: bool
     ) -> Dataset[MiniWobSample]:
