@@ -220,3 +220,19 @@ def test_pure_python_adb_library(host: AdbHost) -> None:
     assert device.wm_density() == 420 // 160  # `wm density | cut -d ' ' -f 3`, in its units
     assert tuple(device.wm_size()) == (540, 1200)
     assert device.shell("echo $((20 + 22))") == "42\n"
+
+
+def test_adb_shell_without_a_command_is_an_interactive_session(host: AdbHost) -> None:
+    argv = [ADB, "-P", str(host.port), "-s", host.device.serial, "shell"]
+    script = b"echo hi\ncd /sdcard; pwd\nfalse\necho $?\nexit 3\necho never\n"
+    piped = subprocess.run(argv, input=script, env=host.env, capture_output=True, timeout=60)
+    assert (piped.returncode, piped.stdout) == (3, b"hi\n/sdcard\n1\n")
+    typed = subprocess.run(
+        [*argv[:-1], "shell", "-t", "-t"],  # a terminal: echo, prompt, \r\n
+        input=b"echo pty\rexit 5\r",
+        env=host.env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert typed.returncode == 5
+    assert typed.stdout == b"pixelpilot:/ $ echo pty\r\npty\r\npixelpilot:/ $ exit 5\r\n"

@@ -95,7 +95,9 @@ def test_toybox_basics() -> None:
     assert run(dev, "cat /sdcard/d/f | grep -c hi") == "1\n"
     unknown = dev.shell.execute("frobnicate now")
     assert (unknown.status, unknown.stream(2)) == (127, b"/system/bin/sh: frobnicate: not found\n")
-    assert dev.shell.execute("echo a; exit 4; echo b") == ShellResult(((1, b"a\n"),), 4)
+    assert dev.shell.execute("echo a; exit 4; echo b") == ShellResult(
+        ((1, b"a\n"),), 4, exited=True
+    )
     assert run(dev, "(exit 3); echo $?; x=$(exit 5); echo $?") == "3\n5\n"
 
 

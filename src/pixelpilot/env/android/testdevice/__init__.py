@@ -11,9 +11,10 @@ for the commands it answers; `fs.py` for its files, `apk.py` for `pm install`; `
 `faults.py` for fault injection.
 """
 
+from pixelpilot.env.android.testdevice.config import DeviceConfig
 from pixelpilot.env.android.testdevice.faults import Faults
 from pixelpilot.env.android.testdevice.phone import ADB_IME, DEFAULT_IME, Touch, VirtualPhone
-from pixelpilot.env.android.testdevice.server import AdbTestDevice, DeviceConfig
+from pixelpilot.env.android.testdevice.server import AdbTestDevice
 from pixelpilot.env.android.testdevice.shell import ShellRecord
 
 __all__ = [

@@ -3,7 +3,8 @@
 It authenticates clients the way adbd does (a random token signed with the client's RSA key,
 or a new public key accepted as if the user tapped "Allow"), serves the `shell:` (protocol v1
 and, for clients that negotiate the `shell_v2` feature, v2 with exit status and stderr apart)
-and `exec:` services through its own `sh -c` (see `shell.py`) and a VirtualPhone, and the
+and `exec:` services through its own `sh -c` (see `shell.py`) and a VirtualPhone (`shell:`
+without a command is an interactive session, see `interactive.py`), and the
 `sync:` service (push, pull, stat, list; see `services.py`) on the phone's file system. It
 respects flow control (one WRTE in flight per stream until the client's OKAY), and injects the
 faults of `Faults`. Other services (`reverse:`, `abb:`, `framebuffer:`, ...) are refused with
@@ -20,15 +21,15 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Literal, Self
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Self
 
 from pixelpilot.actions import Size
 from pixelpilot.env.android.testdevice import wire
 from pixelpilot.env.android.testdevice.auth import KeyFormatError, KeyStore, decode_public_key
 from pixelpilot.env.android.testdevice.commands import DeviceCommands
-from pixelpilot.env.android.testdevice.faults import Faults, FaultState
+from pixelpilot.env.android.testdevice.config import DeviceConfig
+from pixelpilot.env.android.testdevice.faults import FaultState
+from pixelpilot.env.android.testdevice.interactive import InteractiveShell
 from pixelpilot.env.android.testdevice.phone import VirtualPhone
 from pixelpilot.env.android.testdevice.services import (
     SyncSession,
@@ -50,45 +51,18 @@ APK through `cmd package install -S`; without it, adb pushes the file and runs `
 as it does on older devices (and as `adbutils` always does)."""
 
 
-class DeviceConfig(BaseModel):
-    """The test device's screen, authorization behaviour, installed extras and faults."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    width: int = Field(1080, gt=0, description="screen width in pixels")
-    height: int = Field(2400, gt=0, description="screen height in pixels")
-    density: int = Field(420, gt=0, description="dots per inch, as `wm density` reports")
-    auth: Literal["accept", "deny", "off"] = Field(
-        "accept",
-        description="accept: new keys are allowed as if the user tapped Allow; deny: the "
-        "prompt is never answered; off: no authentication (like an emulator)",
-    )
-    trusted_keys: tuple[str, ...] = Field((), description="Android public keys trusted at start")
-    adbkeyboard: bool = Field(False, description="ADBKeyboard IME installed (not yet enabled)")
-    animation_ms: int = Field(0, ge=0, description="app transition animation length in ms")
-    raw_header: Literal[12, 16] = Field(16, description="raw screencap header length in bytes")
-    displays: int = Field(
-        1,
-        ge=1,
-        le=3,
-        description="displays the phone has; with more than one, `screencap` without `-d` "
-        "warns on stderr as Android does (a foldable, an emulator with an external display)",
-    )
-    faults: Faults = Field(default_factory=Faults)
-
-
 class _Stream:
     """One open stream: what is still to be sent, and whether it ends once that is sent.
 
     `waiting` is True while a WRTE is in flight (the client has not acknowledged it with OKAY).
     """
 
-    def __init__(self, remote: int, sync: SyncSession | None = None) -> None:
+    def __init__(self, remote: int) -> None:
         self.remote = remote
         self.chunks: list[bytes] = []
         self.waiting = False
         self.closing = False
-        self.sync = sync
+        self.session: SyncSession | InteractiveShell | None = None
 
     def queue(self, data: bytes, chunk: int) -> None:
         view = memoryview(data)
@@ -215,7 +189,12 @@ class _Connection:
             stream.closing = True
         elif destination.service == "sync":
             log.info("sync: opened")
-            stream.sync = SyncSession(self.device.shell.fs)
+            stream.session = SyncSession(self.device.shell.fs)
+        elif destination.service == "shell":
+            log.info("%s: an interactive session", text.partition(":")[0])
+            pty = "raw" not in destination.options
+            stream.session = InteractiveShell(self.device.shell, pty=pty, v2=destination.shell_v2)
+            stream.queue(stream.session.start(), self.max_payload)
         else:
             log.info("refusing service %r", text)
             self.send(Message(wire.CLSE, 0, message.arg0))
@@ -227,14 +206,18 @@ class _Connection:
         self.pump(local)
 
     def received(self, local: int, data: bytes) -> None:
-        """Data the client wrote to stream `local` (sync requests; stdin is ignored)."""
+        """Data the client wrote to stream `local`: sync requests, or an interactive shell's
+        input (the stdin of a command line that already ran is dropped)."""
         stream = self.streams.get(local)
-        if stream is None or stream.sync is None:
+        if stream is None or stream.session is None:
             return
-        with self.device.lock:
-            reply = stream.sync.feed(data)
+        if isinstance(stream.session, SyncSession):
+            with self.device.lock:
+                reply = stream.session.feed(data)
+        else:
+            reply = stream.session.feed(data)  # each command takes the device lock itself
         stream.queue(reply, self.max_payload)
-        stream.closing = stream.sync.finished
+        stream.closing = stream.session.finished
         self.pump(local)
 
     def pump(self, local: int) -> None:

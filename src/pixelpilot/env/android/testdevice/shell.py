@@ -43,10 +43,12 @@ class ShellResult:
     Attributes:
         output: (1 or 2, bytes) pieces in the order they were written (stdout 1, stderr 2).
         status: the exit status of the last command (0-255).
+        exited: the line ran `exit` (an interactive session ends there).
     """
 
     output: tuple[tuple[int, bytes], ...]
     status: int
+    exited: bool = False
 
     @property
     def merged(self) -> bytes:
@@ -144,18 +146,37 @@ class Shell:
         """Run one command line; returns what the session prints (stdout and stderr)."""
         return self.execute(line, service=service).merged
 
-    def execute(self, line: str, *, service: str = "shell") -> ShellResult:
-        """Run one command line; returns its stdout and stderr apart, and its exit status."""
+    def execute(
+        self,
+        line: str,
+        *,
+        service: str = "shell",
+        env: dict[str, str] | None = None,
+        status: int = 0,
+    ) -> ShellResult:
+        """Run one command line; returns its stdout and stderr apart, and its exit status.
+
+        Args:
+            line: the command line, as `sh -c` gets it.
+            service: recorded with each command ("shell" or "exec").
+            env: the variables (and $PWD) to run with, changed in place: an interactive
+                session passes the same dict for every line. None: a fresh environment.
+            status: what `$?` is before the first command (the previous line's status).
+        """
         with self.lock:
             self.lines.append((service, line))
         try:
             script = parse(line)
         except ShellSyntaxError as exc:
             return ShellResult(((STDERR, f"/system/bin/sh: {exc}\n".encode()),), 2)
-        run = _Run(self, line, service)
+        run = _Run(self, line, service, env)
+        run.status = status
         ordered: list[tuple[int, bytes]] = []
         run.err = _Sink(STDERR, ordered)
-        run.subshell(script, _Sink(STDOUT, ordered), run.err)
+        try:
+            run.script(script, _Sink(STDOUT, ordered), run.err)
+        except _Exit as done:
+            return ShellResult(tuple(ordered), done.status, exited=True)
         return ShellResult(tuple(ordered), run.status & 0xFF)
 
 
@@ -170,11 +191,13 @@ class _Exit(Exception):
 class _Run:
     """The state of one `sh -c` invocation: variables, the last status, the output."""
 
-    def __init__(self, shell: Shell, line: str, service: str) -> None:
+    def __init__(
+        self, shell: Shell, line: str, service: str, env: dict[str, str] | None = None
+    ) -> None:
         self.shell = shell
         self.line = line
         self.service = service
-        self.env = dict(shell.base_env)
+        self.env = env if env is not None else dict(shell.base_env)
         self.status = 0
         self.err: Writer = []
 
