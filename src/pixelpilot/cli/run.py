@@ -17,7 +17,7 @@ from pixelpilot.agent import BudgetExceeded, Deadline, Recorder, Step, Trajector
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
-from pixelpilot.cli import TERMINATED
+from pixelpilot.cli import TERMINATED, batch
 from pixelpilot.cli.common import (
     add_env_arguments,
     add_model_arguments,
@@ -49,7 +49,14 @@ def register(subparsers: Any) -> None:
     )
     add_env_arguments(parser)
     add_model_arguments(parser)
-    parser.add_argument("--task", required=True, help="a goal in words, or a task name (sandbox:…)")
+    parser.add_argument("--task", help="a goal in words, or a task name (sandbox:…)")
+    parser.add_argument(
+        "--tasks", metavar="FILE.jsonl", help="run many tasks, one JSON object a line (see docs)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="with --tasks: N tasks at once"
+    )
+    parser.add_argument("--ray", metavar="auto|ADDRESS", help="with --tasks: run on a Ray cluster")
     parser.add_argument("--max-steps", type=int, help="step budget (default 30)")
     parser.add_argument("--max-seconds", type=float, help="wall-clock budget in s (default 600)")
     parser.add_argument("--out", help="run directory (default runs/<timestamp>-<task>/)")
@@ -163,6 +170,8 @@ def exit_status(trajectory: Trajectory) -> int:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if (status := batch.dispatch(args)) is not None:
+        return status
     config = load_config(args.config)
     settings = run_settings(args, config)
     secrets = load_secrets(args, config)

@@ -1,0 +1,192 @@
+"""`pixelpilot run --tasks FILE.jsonl [--workers N]`: many episodes, one policy.
+
+Each task (see `pixelpilot.evals.parallel.jobs` for the file format) runs in its own run
+directory `OUT/NAME/` exactly as `pixelpilot run` writes one; `OUT/summary.json` and a table on
+stdout summarise them. One policy serves every worker through the batching front, in batches
+of up to N (one request per worker). Exit status: 0 when every task counts as done, 1
+otherwise, 130 on Ctrl-C (after the running tasks end; no summary is written then).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from pixelpilot.agent import Recorder, run_episode
+from pixelpilot.agent.report import write_run_report
+from pixelpilot.agent.safety import SafetySettings
+from pixelpilot.agent.secrets import Secrets, SecretsEnv
+from pixelpilot.cli.common import env_options, load_config, model_options
+from pixelpilot.cli.safety import describe_secrets, load_secrets, safety_settings
+from pixelpilot.env import ENVIRONMENTS, Environment, create_env
+from pixelpilot.env.tasks import resolve_task
+from pixelpilot.errors import ConfigError, PixelpilotError
+from pixelpilot.evals.parallel.jobs import JobResult, TaskLine, read_tasks, run_jobs, write_summary
+from pixelpilot.model import Policy, create_policy
+from pixelpilot.registry import validate_options
+from pixelpilot.versions import versions
+
+
+def dispatch(args: argparse.Namespace) -> int | None:
+    """Run the task file when `--tasks` is given; None for a single `--task` run.
+
+    Raises:
+        ConfigError: both or neither of --task and --tasks, or --workers/--ray without --tasks.
+    """
+    tasks = getattr(args, "tasks", None)
+    if tasks is None:
+        if args.task is None:
+            raise ConfigError("give --task TEXT (one episode) or --tasks FILE.jsonl (many)")
+        if getattr(args, "workers", 1) != 1 or getattr(args, "ray", None):
+            raise ConfigError("--workers and --ray run a task file: give --tasks FILE.jsonl")
+        return None
+    if args.task is not None:
+        raise ConfigError("give either --task or --tasks, not both")
+    return handle_batch(args)
+
+
+def handle_batch(args: argparse.Namespace) -> int:
+    # cli.run imports this module (its dispatch line): import it here, once both are loaded.
+    from pixelpilot.cli.run import close_within, run_settings
+
+    config = load_config(args.config)
+    settings = run_settings(args, config)
+    if settings["confirm"]:
+        raise ConfigError("--confirm asks on the terminal before each action: run tasks one by "
+                          "one with --task")  # fmt: skip
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if getattr(args, "ray", None):
+        raise ConfigError("--ray for run --tasks is not available yet; use --workers N")
+    lines = read_tasks(Path(args.tasks))
+    secrets = load_secrets(args, config)
+    base_opts = env_options(args, config)
+    for line in lines:  # every task's options and name checked before anything starts
+        task, suite = resolve_task(line.task)
+        if suite is not None and args.env not in suite.environments:
+            wanted = " or ".join(f"--env {name}" for name in suite.environments)
+            raise ConfigError(f"task {line.index + 1} ('{task.name}') runs with {wanted}")
+        env_cls: Any = ENVIRONMENTS.load(args.env)
+        options = {**base_opts, **line.env_opts}
+        validate_options(env_cls.Config, options, f"task {line.index + 1}'s environment")
+    out = Path(settings["out"] or f"runs/batch-{time.strftime('%Y%m%d-%H%M%S')}")
+    if (out / "summary.json").exists():
+        raise ConfigError(f"{out} already holds a summary.json: give another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    # Headless gate: a prompt from many workers at once cannot be answered.
+    safety = dataclasses.replace(safety_settings(args, config, screenshots=None), ask=None)
+    model_opts = model_options(args, config)
+    policy = create_policy(args.model, model_opts)
+    console = Console(highlight=False, markup=False, soft_wrap=True)
+    context = _Context(args, settings, base_opts, model_opts, out, safety, secrets)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+    def done(result: JobResult, busy: int) -> None:
+        finished[0] += 1
+        console.print(secrets.redact(
+            f"[{finished[0]}/{len(lines)}] {result.line.name}: {result.status} after "
+            f"{result.steps} step(s){_verdict(result)} (busy {busy}/{args.workers})"))  # fmt: skip
+
+    finished = [0]
+    try:
+        check = getattr(policy, "check_ready", None)
+        if check is not None:
+            check()
+        results = run_jobs(lines, policy, context.run_one, workers=args.workers,
+                           batch_size=args.workers, on_done=done)  # fmt: skip
+    finally:
+        close_within(policy.close, "the policy")
+    info = {"model": args.model, "env": args.env, "workers": args.workers,
+            "tasks_file": str(args.tasks), "started_at": started}  # fmt: skip
+    write_summary(out / "summary.json", results, info)
+    console.print(_table(results))
+    console.print(f"summary: {out / 'summary.json'}")
+    return 0 if len(results) == len(lines) and all(r.ok for r in results) else 1
+
+
+def _verdict(result: JobResult) -> str:
+    if result.success is None:
+        return ""
+    return ", solved" if result.success else ", NOT solved"
+
+
+def _table(results: list[JobResult]) -> Table:
+    table = Table(title="tasks")
+    for column in ("#", "name", "status", "steps", "solved", "seconds"):
+        table.add_column(column)
+    for r in results:
+        solved = "-" if r.success is None else ("yes" if r.success else "no")
+        table.add_row(str(r.line.index + 1), r.line.name, r.status, str(r.steps), solved,
+                      f"{r.seconds:.1f}")  # fmt: skip
+    return table
+
+
+@dataclasses.dataclass
+class _Context:
+    args: argparse.Namespace
+    settings: dict[str, Any]
+    base_opts: dict[str, Any]
+    model_opts: dict[str, Any]
+    out: Path
+    safety: SafetySettings
+    secrets: Secrets
+
+    def run_one(self, line: TaskLine, policy: Policy) -> JobResult:
+        """One task on a worker thread: build its environment, run, close (bounded)."""
+        from pixelpilot.cli.run import close_within
+
+        began = time.perf_counter()
+        run_dir = self.out / line.name
+        task, _ = resolve_task(line.task)
+        task = self.secrets.hide_in_task(task)
+        opts = {**self.base_opts, **line.env_opts}
+        max_steps = line.max_steps or self.settings["max_steps"]
+        max_seconds = line.max_seconds or self.settings["max_seconds"]
+        try:
+            env: Environment = create_env(self.args.env, opts)
+        except PixelpilotError as exc:
+            return JobResult(line, "env_error", 0, None, time.perf_counter() - began,
+                             str(run_dir), f"the environment did not start: {exc}")  # fmt: skip
+        if self.secrets:
+            env = SecretsEnv(env, self.secrets)
+        try:
+            meta = {
+                "task": {"goal": task.goal, "name": task.name, "index": line.index},
+                "env": {"name": self.args.env, "options": opts},
+                "model": {
+                    "spec": self.args.model,
+                    "options": self.model_opts,
+                    **policy.describe(),
+                },
+                "run": {
+                    **self.settings,
+                    "max_steps": max_steps,
+                    "max_seconds": max_seconds,
+                    "out": str(run_dir),
+                    "tasks_file": str(self.args.tasks),
+                },
+                "safety": self.safety.describe(task),
+                "secrets": describe_secrets(self.secrets),
+                "versions": versions(),
+                "command": sys.argv,
+                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            recorder = Recorder(run_dir, meta=meta, redact=self.secrets.redact_data)
+            trajectory = run_episode(env, policy, task, max_steps=max_steps,
+                                     max_seconds=max_seconds, safety=self.safety,
+                                     recorder=recorder)  # fmt: skip
+        finally:
+            close_within(env.close, f"the environment of {line.name}")
+        if getattr(self.args, "report", False):
+            write_run_report(run_dir)
+        success = trajectory.outcome.success if trajectory.outcome is not None else None
+        return JobResult(line, trajectory.status, len(trajectory.steps), success,
+                         time.perf_counter() - began, str(run_dir), trajectory.reason,
+                         trajectory.ok)  # fmt: skip

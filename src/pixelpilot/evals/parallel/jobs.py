@@ -1,0 +1,254 @@
+"""Many independent episodes (`pixelpilot run --tasks FILE`) on N worker threads, one policy.
+
+A task file is JSONL: one object per line with `task` (a goal in words or `SUITE:NAME`) and
+optionally `env_opts` (options of the environment for this task, over the command's own),
+`max_steps`, `max_seconds` and `name` (the run directory's name; default `NNN-<slug>`). Blank
+lines and lines starting with `#` are skipped.
+
+`run_jobs` hands the tasks to worker threads; each worker builds its own environment per task
+(on its own thread: Playwright's sync API is bound to it), runs the episode with the shared
+policy behind a `BatchingPolicy`, closes the environment, and reports one `JobResult`. A task
+whose environment cannot start or crashes is that task's `env_error`; the others go on.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pixelpilot.agent.batching import BatchingPolicy
+from pixelpilot.errors import ConfigError
+from pixelpilot.model import Policy
+
+TASK_KEYS = {"task", "env_opts", "max_steps", "max_seconds", "name"}
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One task of a task file.
+
+    Attributes:
+        index: its position among the file's tasks (0-based).
+        task: the goal in words, or `SUITE:NAME`.
+        env_opts: environment options for this task (over the command's).
+        max_steps: the step budget, or None for the command's.
+        max_seconds: the wall-clock budget in s, or None for the command's.
+        name: the run directory's name inside the output folder.
+    """
+
+    index: int
+    task: str
+    env_opts: dict[str, Any] = field(default_factory=dict)
+    max_steps: int | None = None
+    max_seconds: float | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """How one task ended: `status` (a run status, or `env_error` when its environment could
+    not start), `steps`, `success` (True/False when judged, else None), `seconds` (wall
+    clock), `run_dir`, `reason`, and `ok` (the run counts as done: `Trajectory.ok`)."""
+
+    line: TaskLine
+    status: str
+    steps: int
+    success: bool | None
+    seconds: float
+    run_dir: str
+    reason: str = ""
+    ok: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "index": self.line.index,
+            "name": self.line.name,
+            "task": self.line.task,
+            "status": self.status,
+            "steps": self.steps,
+            "success": self.success,
+            "seconds": round(self.seconds, 3),
+            "run_dir": self.run_dir,
+            "reason": self.reason,
+            "ok": self.ok,
+        }
+
+
+def _slug(text: str) -> str:
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return cleaned[:40].rstrip("-") or "task"
+
+
+def read_tasks(path: Path) -> list[TaskLine]:
+    """Read a task file (see the module docstring).
+
+    Raises:
+        ConfigError: the file cannot be read, holds no task, or a line is not a valid task
+            (the message names the file and line).
+    """
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"--tasks {path}: {exc.strerror}") from None
+    out: list[TaskLine] = []
+    names: set[str] = set()
+    for number, text in enumerate(lines, start=1):
+        text = text.strip()
+        if not text or text.startswith("#"):
+            continue
+        where = f"{path}:{number}"
+        try:
+            item = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
+        if not isinstance(item, dict):
+            raise ConfigError(
+                f'{where}: a task is a JSON object such as {{"task": "open settings"}}'
+            )
+        unknown = sorted(set(item) - TASK_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(TASK_KEYS))}"
+            )
+        task = item.get("task")
+        if not isinstance(task, str) or not task.strip():
+            raise ConfigError(f'{where}: "task" must be a non-empty string')
+        env_opts = item.get("env_opts", {})
+        if not isinstance(env_opts, dict):
+            raise ConfigError(f'{where}: "env_opts" must be an object of option: value')
+        steps = item.get("max_steps")
+        if steps is not None and (
+            not isinstance(steps, int) or isinstance(steps, bool) or steps < 1
+        ):
+            raise ConfigError(f'{where}: "max_steps" must be an integer >= 1')
+        seconds = item.get("max_seconds")
+        if seconds is not None and (
+            not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0
+        ):
+            raise ConfigError(f'{where}: "max_seconds" must be a positive number')
+        index = len(out)
+        name = item.get("name") or f"{index + 1:03d}-{_slug(task)}"
+        if not isinstance(name, str) or "/" in name or name in (".", ".."):
+            raise ConfigError(f'{where}: "name" must be a folder name (no "/")')
+        if name in names:
+            raise ConfigError(f"{where}: the name {name!r} is used twice")
+        names.add(name)
+        out.append(
+            TaskLine(index, task, dict(env_opts), steps, float(seconds) if seconds else None, name)
+        )
+    if not out:
+        raise ConfigError(f"--tasks {path}: no task in the file")
+    return out
+
+
+RunOne = Callable[[TaskLine, Policy], JobResult]
+
+
+def run_jobs(
+    lines: Sequence[TaskLine],
+    policy: Policy,
+    run_one: RunOne,
+    *,
+    workers: int,
+    batch_size: int,
+    on_done: Callable[[JobResult, int], None] | None = None,
+) -> list[JobResult]:
+    """Run every task on `workers` threads; the results in task order.
+
+    Args:
+        lines: the tasks.
+        policy: the one policy (wrapped in a `BatchingPolicy` of `batch_size` for the run).
+        run_one: runs one task with the policy it is given (on a worker thread) and returns
+            its result; it must record its own failures (an environment that does not start
+            is that task's env_error), since an exception it raises stops the run.
+        workers: worker threads (>= 1).
+        batch_size: the most items per `predict_batch` call.
+        on_done: called after each task with its result and the number of busy workers.
+
+    Raises:
+        ConfigError: workers < 1.
+        KeyboardInterrupt: Ctrl-C (workers finish their current task first).
+        Whatever `run_one` raised first.
+    """
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {workers}")
+    todo: queue.Queue[TaskLine] = queue.Queue()
+    for line in lines:
+        todo.put(line)
+    results: dict[int, JobResult] = {}
+    errors: list[BaseException] = []
+    stop = threading.Event()
+    lock = threading.Lock()
+    front = BatchingPolicy(policy, batch_size=batch_size)
+
+    def worker() -> None:
+        while not stop.is_set():
+            try:
+                line = todo.get_nowait()
+            except queue.Empty:
+                return
+            front.attach()
+            try:
+                result = run_one(line, front)
+            except BaseException as exc:  # re-raised by the caller's thread
+                with lock:
+                    errors.append(exc)
+                stop.set()
+                return
+            finally:
+                front.detach()
+            with lock:
+                results[line.index] = result
+                if on_done is not None:
+                    on_done(result, front.busy)
+
+    threads = [
+        threading.Thread(target=worker, name=f"task-worker-{k}", daemon=True)
+        for k in range(min(workers, len(lines)))
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.2)
+    except BaseException:
+        stop.set()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.2)
+        raise
+    finally:
+        front.close()
+    if errors:
+        raise errors[0]
+    return [results[line.index] for line in lines if line.index in results]
+
+
+def write_summary(path: Path, results: Sequence[JobResult], info: dict[str, Any]) -> None:
+    """Write summary.json: `info`, counts per status, successes, and one row per task."""
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    judged = [r for r in results if r.success is not None]
+    summary = {
+        **info,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "counts": {
+            "tasks": len(results),
+            "by_status": counts,
+            "judged": len(judged),
+            "success": sum(bool(r.success) for r in judged),
+            "ok": sum(r.ok for r in results),
+        },
+        "tasks": [result.to_json() for result in results],
+    }
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
