@@ -81,6 +81,8 @@ class Observation:
         app: the foreground app or window (android: the package; desktop: the window title).
         capture_seconds: how long the capture took.
         settle_seconds: how long the adapter waited for the screen to settle before capturing.
+        a11y: the screen's accessibility tree when the environment was asked for it (Android:
+            the `uiautomator dump` XML), recorded beside the step's screenshot.
     """
 
     screenshot: Image.Image
@@ -91,6 +93,7 @@ class Observation:
     app: str | None = None
     capture_seconds: float = 0.0
     settle_seconds: float = 0.0
+    a11y: str | None = None
 
     def __post_init__(self) -> None:
         # Adapters and loaders may hand over RGBA or palette images: one RGB rule for all.

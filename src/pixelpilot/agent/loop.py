@@ -29,7 +29,15 @@ from pixelpilot.actions import (
 from pixelpilot.agent.budget import BudgetExceeded, Deadline
 from pixelpilot.agent.history import build_history
 from pixelpilot.agent.safety import Approval, ApproveHook, SafetySettings
-from pixelpilot.agent.steps import Claim, ErrorKind, Status, Step, Trajectory, step_record
+from pixelpilot.agent.steps import (
+    Claim,
+    ErrorKind,
+    Status,
+    Step,
+    Trajectory,
+    a11y_name,
+    step_record,
+)
 from pixelpilot.agent.trajectory import Recorder, SavedScreenshot
 from pixelpilot.env import Environment
 from pixelpilot.errors import (
@@ -98,6 +106,8 @@ class _Episode:
         step = Step(index=index, observation=obs, started_at=time.time())
         step.timings["capture"] = capture_s
         shot = self.recorder.save_screenshot(index, obs.screenshot) if self.recorder else None
+        if self.recorder is not None and obs.a11y is not None:
+            self.recorder.save_text(a11y_name(index), obs.a11y)
         try:
             self._decide_and_act(step, shot)
         except _Stop:

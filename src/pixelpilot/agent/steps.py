@@ -159,6 +159,11 @@ class Trajectory:
         }
 
 
+def a11y_name(index: int) -> str:
+    """The file of step `index`'s accessibility tree in the run directory."""
+    return f"step_{index:04d}.xml"
+
+
 def step_record(step: Step, screenshot: str | None, sha256: str | None) -> dict[str, Any]:
     """The trajectory.jsonl record of a finished step."""
     from pixelpilot.actions import action_to_dict
@@ -175,6 +180,7 @@ def step_record(step: Step, screenshot: str | None, sha256: str | None) -> dict[
         "platform": obs.platform,
         "url": obs.url,
         "app": obs.app,
+        "a11y": a11y_name(step.index) if obs.a11y is not None else None,
         "raw_output": step.raw_text,
         "action": action_to_dict(step.action) if step.action is not None else None,
         "extra_actions": [action_to_dict(a) for a in step.extra_actions],

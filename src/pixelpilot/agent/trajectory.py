@@ -5,6 +5,7 @@ A run directory holds:
     trajectory.jsonl   one complete record per finished step, appended and fsynced
     intents.jsonl      one record per action about to execute, fsynced BEFORE it executes
     step_0001.png ...  the screenshot each step was decided on
+    step_0001.xml ...  its accessibility tree, when the environment gives one (Android a11y)
     result.json        status (how the episode ended), judged (solved / not solved / not
                        judged: the environment's verdict), claim (what the policy said), steps
 
@@ -116,6 +117,13 @@ class Recorder:
             sha256=hashlib.sha256(data).hexdigest(),
             encode_seconds=time.perf_counter() - start,
         )
+
+    def save_text(self, name: str, text: str) -> Path:
+        """Write a text file beside the step screenshots (e.g. `step_0001.xml`, a step's
+        accessibility tree), redacted like every record, atomically."""
+        path = self.run_dir / name
+        _write_atomic(path, str(self.redact(text)).encode("utf-8"))
+        return path
 
     def write_intent(self, record: dict[str, Any]) -> None:
         """Append an intent and force it to disk before the action executes."""
