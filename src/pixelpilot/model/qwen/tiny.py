@@ -119,8 +119,46 @@ def _tool_descriptions() -> list[str]:
     ]
 
 
-def build_tokenizer(seed: int = SEED) -> Any:
-    """Train the byte-level BPE and append Qwen's added tokens; returns a `tokenizers.Tokenizer`."""
+QWEN_VOCAB = 151643  # Qwen2.5's byte-level BPE tokens before its added tokens
+QWEN_LOGITS = 151936  # Qwen2.5's output size (the vocabulary padded)
+_SYNTHETIC_MAX_CHARS = 16
+
+
+def _widen(tokenizer: Any, vocab: int, seed: int) -> Any:
+    """`tokenizer` (a trained BPE, no added tokens yet) grown to `vocab` tokens by extra merges.
+
+    Each new token joins two existing ones (a valid BPE merge, so the tokenizer stays
+    consistent), at most 16 characters, drawn with a fixed seed; the trained merges keep their
+    priority. The extra tokens give the vocabulary Qwen's size and a spread of first bytes like a
+    real one, which is what constrained decoding scans. Text still decodes to itself; it may
+    encode to fewer tokens where an extra merge applies.
+    """
+    from tokenizers import Tokenizer
+
+    data = json.loads(tokenizer.to_str())
+    table: dict[str, int] = data["model"]["vocab"]
+    merges: list[list[str]] = data["model"]["merges"]
+    pieces = sorted(table, key=table.__getitem__)
+    rng = random.Random(seed)
+    while len(table) < vocab:
+        left, right = rng.choice(pieces), rng.choice(pieces)
+        token = left + right
+        if len(token) > _SYNTHETIC_MAX_CHARS or token in table:
+            continue
+        table[token] = len(table)
+        merges.append([left, right])
+        pieces.append(token)
+    return Tokenizer.from_str(json.dumps(data))
+
+
+def build_tokenizer(seed: int = SEED, *, vocab: int | None = None) -> Any:
+    """Train the byte-level BPE and append Qwen's added tokens; returns a `tokenizers.Tokenizer`.
+
+    Args:
+        seed: seeds the training corpus (and the extra merges).
+        vocab: BPE tokens before the added ones; None keeps what training gives (~1,150).
+            `QWEN_VOCAB` (151,643) makes a Qwen-sized vocabulary (for benchmarks).
+    """
     from tokenizers import (
         AddedToken,
         Regex,
@@ -148,6 +186,8 @@ def build_tokenizer(seed: int = SEED) -> Any:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
     )
     tokenizer.train_from_iterator(_corpus(seed), trainer=trainer)
+    if vocab is not None and vocab > tokenizer.get_vocab_size():
+        tokenizer = _widen(tokenizer, vocab, seed)
     for content, special in QWEN_ADDED_TOKENS:
         token = AddedToken(content, special=special, normalized=False)
         if special:
@@ -190,7 +230,10 @@ def tiny_config(tokenizer: Any) -> Any:
 
     ids = {content: tokenizer.token_to_id(content) for content, _ in QWEN_ADDED_TOKENS}
     size = tokenizer.get_vocab_size(with_added_tokens=True)
-    vocab_size = -(-size // 64) * 64 + 64  # padded past the tokenizer, as Qwen's is
+    # Padded past the tokenizer, as Qwen's is (its 151,665 tokens have 151,936 logits).
+    vocab_size = -(-size // 64) * 64 + 64
+    if size > 100_000:
+        vocab_size = max(vocab_size, QWEN_LOGITS)
     text = {
         "vocab_size": vocab_size,
         "hidden_size": 64,
@@ -231,7 +274,11 @@ def tiny_config(tokenizer: Any) -> Any:
 
 
 def build_tiny_checkpoint(
-    out_dir: Path | str, *, seed: int = SEED, max_pixels: int = TINY_MAX_PIXELS
+    out_dir: Path | str,
+    *,
+    seed: int = SEED,
+    max_pixels: int = TINY_MAX_PIXELS,
+    vocab: int | None = None,
 ) -> Path:
     """Write the tiny checkpoint into `out_dir` (created if missing) and return its path.
 
@@ -239,13 +286,15 @@ def build_tiny_checkpoint(
         out_dir: the folder to write; existing files of the same names are replaced.
         seed: seeds the tokenizer corpus and the weights.
         max_pixels: the image budget recorded in preprocessor_config.json (pixels).
+        vocab: BPE tokens of the tokenizer (see `build_tokenizer`); QWEN_VOCAB gives a model
+            with Qwen's output size (151,936 logits), for measuring per-token costs.
     """
     import torch
     from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer(seed)
+    tokenizer = build_tokenizer(seed, vocab=vocab)
     config = tiny_config(tokenizer)
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config)  # float32, torch's default
@@ -294,8 +343,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-pixels", type=int, default=TINY_MAX_PIXELS, help="image budget in pixels"
     )
+    parser.add_argument(
+        "--vocab",
+        type=int,
+        default=None,
+        help=f"BPE tokens (default: as trained, ~1,150; {QWEN_VOCAB} for a Qwen-sized one)",
+    )
     args = parser.parse_args(argv)
-    path = build_tiny_checkpoint(args.out, seed=args.seed, max_pixels=args.max_pixels)
+    path = build_tiny_checkpoint(
+        args.out, seed=args.seed, max_pixels=args.max_pixels, vocab=args.vocab
+    )
     print(f"wrote a tiny Qwen2.5-VL checkpoint to {path} (use --model qwen25vl:{path})")
     return 0
 

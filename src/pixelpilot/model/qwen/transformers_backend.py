@@ -113,6 +113,7 @@ class Qwen25VLPolicy(PolicyBase):
         self.image_token_id = int(self.model.config.image_token_id)
         self.generation = self._generation_config()
         self._table: Any = None
+        self._constraint_cache: Any = None
         self.last_constraint: Any = None
         self.load_seconds = time.perf_counter() - started
 
@@ -172,8 +173,12 @@ class Qwen25VLPolicy(PolicyBase):
         from pixelpilot.model.qwen.constrain.processor import TokenTable, ToolCallConstraint
 
         if self._table is None:
+            from pixelpilot.model.qwen.constrain.vocab import ConstraintCache
+
             vocab = int(self.model.config.text_config.vocab_size)
             self._table = TokenTable.from_tokenizer(self.tokenizer, vocab, self.eos_ids)
+            # Transitions, allowed sets and the vocabulary trie, kept across steps and requests.
+            self._constraint_cache = ConstraintCache(self._table.data)
         grammars = [
             self._grammar(r.turn.tool, r.turn.resized, r.turn.pointer is not None) for r in requests
         ]
@@ -182,8 +187,10 @@ class Qwen25VLPolicy(PolicyBase):
             grammars,
             prompt_length=prompt_length,
             max_new_tokens=self.config.max_new_tokens,
-            top_k=self.config.constraint_top_k,
+            # Greedy picks the best allowed token: checking the best one alone is exact.
+            top_k=1 if self.config.greedy else self.config.constraint_top_k,
             prefixes=[r.turn.prefix.encode("utf-8") for r in requests],
+            cache=self._constraint_cache,
         )
 
     def _check_budget(self) -> None:
@@ -326,6 +333,7 @@ class Qwen25VLPolicy(PolicyBase):
             return
         self.model = None
         self._table = None
+        self._constraint_cache = None
         import torch
 
         if torch.cuda.is_available():

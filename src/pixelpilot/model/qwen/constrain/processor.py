@@ -7,10 +7,18 @@ end-of-sequence token does. Allowed tokens keep their scores untouched, so a mod
 writes a valid call generates exactly what it would have unconstrained.
 
 Speed: the bytes of every token are computed once per tokenizer (`TokenTable`). A step checks
-only the `top_k` best-scoring tokens. Only when none of them is allowed does it scan further:
-the tokens whose first byte the grammar accepts (one vectorised lookup), in descending score
-order, stopping once `top_k` allowed tokens are found. Under greedy decoding this picks exactly
-the best allowed token; under sampling it samples among the best `top_k` allowed tokens.
+only the `top_k` best-scoring tokens (under greedy decoding the policy passes top_k=1: the best
+token, when allowed, is the only one greedy can pick). Only when none of them is allowed does it
+look further: it asks the `ConstraintCache` for every token the grammar allows from this state
+(a walk of the grammar down the vocabulary's byte trie, which costs one grammar step per
+accepted trie edge, memoised per state; see `constrain.vocab`) and keeps the `top_k` best by
+score. Where a state allows too much to enumerate (inside a string) it scans instead: the
+tokens whose first byte the grammar accepts, in descending score order, stopping at `top_k`
+allowed ones. Either way, under greedy decoding this picks exactly the best allowed token;
+under sampling it samples among the best `top_k` allowed tokens.
+
+The cache (transitions, allowed sets, the trie) belongs to the policy and lasts across steps
+and requests; a processor without one makes its own.
 
 Budget: a token is allowed only if the call can still be closed within the tokens left
 (`max_new_tokens`), assuming one byte per token (every byte is a token in byte-level BPE), so a
@@ -28,6 +36,7 @@ import numpy as np
 from transformers import LogitsProcessor
 
 from pixelpilot.model.qwen.constrain.grammar import State, ToolCallGrammar
+from pixelpilot.model.qwen.constrain.vocab import ConstraintCache
 
 
 def _byte_alphabet() -> dict[str, int]:
@@ -111,6 +120,7 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
             allowed tokens that scan collects.
         prefixes: per row, the bytes already written at the end of the prompt (a prefilled
             assistant start); the row's grammar starts in the state after them. None = none.
+        cache: the policy's ConstraintCache for `table` (kept across steps); None = a new one.
 
     Raises:
         ValueError: a prefix that no valid call starts with.
@@ -127,8 +137,10 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
         max_new_tokens: int,
         top_k: int = 32,
         prefixes: Sequence[bytes] | None = None,
+        cache: ConstraintCache | None = None,
     ) -> None:
         self.table = table
+        self.cache = cache if cache is not None else ConstraintCache(table.data)
         self.grammars = list(grammars)
         self.states: list[State | None] = []
         for grammar, prefix in zip(grammars, prefixes or [b""] * len(grammars), strict=True):
@@ -142,7 +154,6 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
         self.top_k = top_k
         self.fed = prompt_length
         self.stats = ConstraintStats()
-        self._transitions: dict[tuple[int, State, int], State | None] = {}
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
@@ -156,6 +167,9 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
                 masked[row] = scores[row]
                 continue
             allowed = self._allowed(row, scores[row], remaining)
+            if len(allowed) == 1:  # greedy's usual case: one scalar copy, no index tensor
+                masked[row, allowed[0]] = scores[row, allowed[0]]
+                continue
             index = torch.tensor(allowed, dtype=torch.long, device=scores.device)
             masked[row, index] = scores[row, index]
         self.stats.steps += 1
@@ -179,13 +193,7 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
                 self.states[row] = self._advance(row, state, token)
 
     def _advance(self, row: int, state: State, token: int) -> State | None:
-        key = (id(self.grammars[row]), state, token)
-        if key not in self._transitions:
-            data = self.table.data[token] if token < len(self.table.data) else None
-            self._transitions[key] = (
-                None if data is None else self.grammars[row].advance(state, data)
-            )
-        return self._transitions[key]
+        return self.cache.advance(self.grammars[row], state, token)
 
     def _fits(self, row: int, state: State, token: int, remaining: int) -> bool:
         nxt = self._advance(row, state, token)
@@ -196,26 +204,58 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
         grammar = self.grammars[row]
         if state is None or grammar.is_complete(state):
             return list(self.table.eos_ids)
-        k = min(self.top_k, scores.shape[0])
-        candidates = scores.topk(k).indices.tolist()
+        candidates = _best(scores, min(self.top_k, scores.shape[0]))
         allowed = [t for t in candidates if self._fits(row, state, t, remaining)]
         if allowed:
             return allowed
         self.stats.full_scans += 1
-        first_ok = np.zeros(257, dtype=bool)
-        first_ok[:256] = [grammar.step(state, byte) is not None for byte in range(256)]
-        pool = np.flatnonzero(first_ok[self.table.first_byte])
-        values = scores.detach().float().cpu().numpy()[pool]
-        for token in pool[np.argsort(-values, kind="stable")].tolist():
-            if self._fits(row, state, token, remaining):
-                allowed.append(token)
-                if len(allowed) >= self.top_k:
-                    break
+        found = self.cache.allowed(grammar, state)
+        if found is None:
+            allowed = self._scan(row, state, scores, remaining)
+        else:
+            allowed = self._best_of(grammar, found, scores, remaining)
         if allowed:
             return allowed
         # Unreachable with a byte-level vocabulary; stop rather than emit garbage.
         self.stats.forced_stops += 1
         return list(self.table.eos_ids)
+
+    def _best_of(
+        self,
+        grammar: ToolCallGrammar,
+        found: tuple[np.ndarray, list[State]],
+        scores: Any,
+        remaining: int,
+    ) -> list[int]:
+        """The `top_k` best-scoring of the allowed tokens that still close in the budget."""
+        import torch
+
+        ids, after = found
+        if len(ids) == 0:
+            return []
+        values = scores[torch.from_numpy(ids).to(scores.device)].detach().float().cpu().numpy()
+        allowed: list[int] = []
+        for index in np.argsort(-values, kind="stable").tolist():
+            if len(grammar.finish(after[index])) <= remaining - 1:
+                allowed.append(int(ids[index]))
+                if len(allowed) >= self.top_k:
+                    break
+        return allowed
+
+    def _scan(self, row: int, state: State, scores: Any, remaining: int) -> list[int]:
+        """Tokens by descending score whose first byte the grammar accepts, until top_k fit."""
+        grammar = self.grammars[row]
+        first_ok = np.zeros(257, dtype=bool)
+        first_ok[:256] = [grammar.step(state, byte) is not None for byte in range(256)]
+        pool = np.flatnonzero(first_ok[self.table.first_byte])
+        values = scores.detach().float().cpu().numpy()[pool]
+        allowed: list[int] = []
+        for token in pool[np.argsort(-values, kind="stable")].tolist():
+            if self._fits(row, state, token, remaining):
+                allowed.append(token)
+                if len(allowed) >= self.top_k:
+                    break
+        return allowed
 
     def completed(self) -> list[bool]:
         """Per row: whether the grammar saw a complete call."""
@@ -223,3 +263,18 @@ class ToolCallConstraint(LogitsProcessor):  # type: ignore[misc]
             s is not None and g.is_complete(s)
             for g, s in zip(self.grammars, self.states, strict=True)
         ]
+
+
+def _best(scores: Any, k: int) -> list[int]:
+    """The ids of the `k` highest scores of one row, best first.
+
+    On CPU through numpy: over Qwen's 151,936 logits its argmax is about ten times faster than
+    torch's single-threaded one (measured here), and this runs once per generated token.
+    """
+    if scores.device.type != "cpu":
+        return [int(i) for i in scores.topk(k).indices.tolist()]
+    values = scores.detach().float().numpy()
+    if k == 1:
+        return [int(values.argmax())]
+    top = np.argpartition(values, -k)[-k:]
+    return [int(i) for i in top[np.argsort(-values[top], kind="stable")]]
