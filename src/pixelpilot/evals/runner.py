@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pixelpilot import __version__
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, EvalDataError, Problems, Record, Score
-from pixelpilot.evals.parallel import EvalProgress, run_pool
+from pixelpilot.evals.parallel import EvalProgress, Executor, LocalExecutor, run_pool
 from pixelpilot.evals.records import (
     PredictionWriter,
     fingerprint,
@@ -157,6 +157,7 @@ def evaluate(
     progress: bool = True,
     on_batch: Callable[[list[Record]], None] | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
 ) -> EvalResult:
     """Predict every sample (or the first `limit`), score, and write the report files.
 
@@ -175,6 +176,8 @@ def evaluate(
             each sample's, from a worker thread, under the pool's lock).
         workers: samples run at once (see `pixelpilot.evals.parallel`); the report equals a
             sequential run's for a deterministic policy.
+        executor: where the workers run (default: threads here sharing `policy`; the Ray
+            backend's `RayExecutor` for a cluster); its worker count wins over `workers`.
 
     Raises:
         ConfigError: `out` already holds predictions and `resume` is off, or a resumed run's
@@ -184,6 +187,10 @@ def evaluate(
     """
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
+    own = executor is None and workers > 1
+    if own:
+        executor = LocalExecutor(benchmark, policy, workers=workers, batch_size=batch_size)
+    workers = executor.workers if executor is not None else 1
     out.mkdir(parents=True, exist_ok=True)
     pred_path = out / PREDICTIONS
     if pred_path.exists() and pred_path.stat().st_size and not resume:
@@ -222,7 +229,7 @@ def evaluate(
         PredictionWriter(pred_path, append=resume) as writer,
         EvalProgress(benchmark.title, total, enabled=progress, workers=workers) as bar,
     ):
-        if workers > 1:
+        if executor is not None:
 
             def commit(sample: Any, record: Record, score: Score) -> None:
                 writer.write([record])
@@ -236,18 +243,22 @@ def evaluate(
                     bar.advance(1, [done[0]])
                 return done
 
-            for item in run_pool(
-                benchmark,
-                policy,
-                taken,
-                problems,
-                workers=workers,
-                batch_size=batch_size,
-                take_saved=take_saved,
-                score=_score,
-                commit=commit,
-                on_busy=bar.set_busy,
-            ):
+            try:
+                finished = run_pool(
+                    benchmark,
+                    executor,
+                    taken,
+                    problems,
+                    batch_size=batch_size,
+                    take_saved=take_saved,
+                    score=_score,
+                    commit=commit,
+                    on_busy=bar.set_busy,
+                )
+            finally:
+                if own:
+                    executor.shutdown()
+            for item in finished:
                 scores.append(item.score)
                 records.append(item.record)
                 cards.add(item.sample, item.record, item.score)

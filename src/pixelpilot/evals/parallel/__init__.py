@@ -8,7 +8,22 @@ May import: `pixelpilot.evals.base`, `pixelpilot.evals.offline`, `pixelpilot.age
 `pixelpilot.model` and the shared modules (never `pixelpilot.evals.runner` or `cli`).
 """
 
-from pixelpilot.evals.parallel.pool import Finished, run_pool, worker_benchmark
+from pixelpilot.evals.parallel.pool import (
+    Executor,
+    Finished,
+    LocalExecutor,
+    WorkerLost,
+    run_pool,
+    worker_benchmark,
+)
 from pixelpilot.evals.parallel.progress import EvalProgress
 
-__all__ = ["EvalProgress", "Finished", "run_pool", "worker_benchmark"]
+__all__ = [
+    "EvalProgress",
+    "Executor",
+    "Finished",
+    "LocalExecutor",
+    "WorkerLost",
+    "run_pool",
+    "worker_benchmark",
+]

@@ -23,9 +23,10 @@ from __future__ import annotations
 import math
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pixelpilot.agent.batching import BatchingPolicy
 from pixelpilot.errors import ConfigError
@@ -34,6 +35,30 @@ from pixelpilot.evals.offline import OfflineBenchmark
 from pixelpilot.model import Policy
 
 ScoreFn = Callable[[Benchmark[Any], Any, Record, Problems], Score]
+RETRIES = 1  # a chunk whose worker died runs once more on another worker, then is a problem
+
+
+class WorkerLost(Exception):
+    """A worker died while running a chunk (a Ray actor killed, a node lost)."""
+
+
+class Executor(Protocol):
+    """Where chunks run: `open(k)` on worker thread k returns its handle (a benchmark copy, a
+    Ray actor), `predict(handle, chunk, problems)` returns the records of the chunk's samples
+    that ran (raises WorkerLost when the worker is gone), `close(handle)` releases it."""
+
+    workers: int
+    online: bool
+
+    def open(self, k: int) -> Any: ...
+
+    def predict(self, handle: Any, chunk: list[Any], problems: Problems) -> list[Record]: ...
+
+    def close(self, handle: Any) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
 CommitFn = Callable[[Any, Record, Score], None]
 
 
@@ -65,80 +90,172 @@ def worker_benchmark(benchmark: Benchmark[Any]) -> tuple[Callable[[], Benchmark[
     return copy, True
 
 
+class LocalExecutor:
+    """Worker threads in this process sharing `policy` through one `BatchingPolicy` (started
+    with the first worker, stopped by `shutdown`).
+
+    Raises:
+        ConfigError: workers < 1, or the benchmark cannot run on several workers.
+    """
+
+    def __init__(
+        self, benchmark: Benchmark[Any], policy: Policy, *, workers: int, batch_size: int
+    ) -> None:
+        if workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {workers}")
+        self.make, self.owned = worker_benchmark(benchmark)
+        self.workers = workers
+        self.online = not isinstance(benchmark, OfflineBenchmark)
+        self.policy = policy
+        self.batch_size = batch_size
+        self.front: BatchingPolicy | None = None
+        self._lock = threading.Lock()
+
+    def open(self, k: int) -> Benchmark[Any]:
+        with self._lock:
+            if self.front is None:
+                self.front = BatchingPolicy(self.policy, batch_size=self.batch_size)
+        return self.make()
+
+    def predict(self, handle: Any, chunk: list[Any], problems: Problems) -> list[Record]:
+        front = self.front
+        assert front is not None, "open() starts the front"
+        front.attach()
+        try:
+            records: list[Record] = handle.predict(front, chunk, problems)
+            return records
+        finally:
+            front.detach()
+
+    def close(self, handle: Any) -> None:
+        if self.owned:
+            handle.close()
+
+    def shutdown(self) -> None:
+        """Stop the batching front (the policy itself stays open). Safe to call twice."""
+        if self.front is not None:
+            self.front.close()
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    first: int  # position of the chunk's first sample in benchmark order
+    samples: list[Any]
+    attempt: int = 0
+    avoid: int | None = None  # the worker whose death this chunk is retried after
+
+
 class _Pool:
     def __init__(
         self,
-        benchmark: Benchmark[Any],
-        front: BatchingPolicy,
+        executor: Executor,
         *,
-        workers: int,
         strict: bool,
         score: ScoreFn,
         commit: CommitFn,
         on_busy: Callable[[int], None],
+        benchmark: Benchmark[Any],
     ) -> None:
-        self.make, self.owned = worker_benchmark(benchmark)
-        self.front = front
+        self.executor = executor
+        self.benchmark = benchmark
         self.strict = strict
         self.score = score
         self.commit = commit
         self.on_busy = on_busy
-        self.work: queue.Queue[tuple[int, list[Any]] | None] = queue.Queue(maxsize=2 * workers)
+        workers = executor.workers
+        self.work: queue.Queue[_Chunk | None] = queue.Queue(maxsize=2 * workers)
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
         self.finished: list[Finished] = []
         self.problems: list[tuple[tuple[int, int, int], Problem]] = []
+        self.alive = workers
+        self.busy = 0
+        self.pending = 0  # chunks handed out and not yet kept (a retry stays pending)
         self.threads = [
-            threading.Thread(target=self._worker, name=f"eval-worker-{k}", daemon=True)
+            threading.Thread(target=self._worker, args=(k,), name=f"eval-worker-{k}", daemon=True)
             for k in range(workers)
         ]
 
-    def _worker(self) -> None:
-        bench: Benchmark[Any] | None = None
+    def _fail(self, exc: BaseException) -> None:
+        with self.lock:
+            self.errors.append(exc)
+        self.stop.set()
+
+    def _worker(self, k: int) -> None:
+        handle: Any = None
         try:
-            bench = self.make()
+            handle = self.executor.open(k)
             while not self.stop.is_set():
                 item = self.work.get()
                 if item is None:
                     return
-                self._run(bench, *item)
+                if item.avoid == k and self.alive > 1:
+                    self.put(item)  # let another worker take the retry
+                    continue
+                if not self._run(k, handle, item):
+                    return  # this worker is gone
         except BaseException as exc:  # re-raised by the main thread
+            self._fail(exc)
+        finally:
             with self.lock:
-                self.errors.append(exc)
-            self.stop.set()
-        finally:
-            if bench is not None and self.owned:
+                self.alive -= 1
+                stranded = self.alive == 0 and self.pending > 0
+            if stranded and not self.stop.is_set():
+                self._fail(WorkerLost("every worker died; finished samples are saved: --resume"))
+            if handle is not None:
                 try:
-                    bench.close()
+                    self.executor.close(handle)
                 except Exception as exc:  # a failed close must not hide the run's result
-                    with self.lock:
-                        self.errors.append(exc)
+                    self._fail(exc)
 
-    def _run(self, bench: Benchmark[Any], first: int, chunk: list[Any]) -> None:
+    def _set_busy(self, delta: int) -> None:
+        with self.lock:
+            self.busy += delta
+            busy = self.busy
+        self.on_busy(busy)
+
+    def _run(self, k: int, handle: Any, chunk: _Chunk) -> bool:
+        """Run one chunk; False when the worker died (the chunk is retried or listed)."""
         local = Problems(strict=self.strict)
-        self.front.attach()
-        self.on_busy(self.front.busy)
+        self._set_busy(1)
         try:
-            records = bench.predict(self.front, chunk, local)
+            records = self.executor.predict(handle, chunk.samples, local)
+        except WorkerLost as exc:
+            if chunk.attempt < RETRIES and self.alive > 1:
+                self.put(_Chunk(chunk.first, chunk.samples, chunk.attempt + 1, avoid=k))
+            else:
+                for sample in chunk.samples:
+                    local.add("worker died", sample.id, f"{exc} (retried {chunk.attempt}x)")
+                self._keep([], chunk, local)
+            return False
         finally:
-            self.front.detach()
-            self.on_busy(self.front.busy)
+            self._set_busy(-1)
+        self._keep(records, chunk, local)
+        return True
+
+    def _keep(self, records: list[Record], chunk: _Chunk, local: Problems) -> None:
         by_id = {record["id"]: record for record in records}
         with self.lock:
-            for offset, sample in enumerate(chunk):
-                index = first + offset
+            for offset, sample in enumerate(chunk.samples):
                 record = by_id.get(sample.id)
                 if record is not None:
-                    score = self.score(bench, sample, record, local)
+                    score = self.score(self.benchmark, sample, record, local)
                     record["correct"] = score.correct
                     self.commit(sample, record, score)
-                    self.finished.append(Finished(index, sample, record, score))
+                    self.finished.append(Finished(chunk.first + offset, sample, record, score))
             # Problems of a chunk: keyed by the chunk's first sample, in the order they came.
             for seq, problem in enumerate(local.items):
-                self.problems.append(((first, 1, seq), problem))
+                self.problems.append(((chunk.first, 1, seq), problem))
+            self.pending -= 1
 
-    def feed(self, item: tuple[int, list[Any]]) -> None:
+    def hand_out(self, item: _Chunk) -> None:
+        """Queue a new chunk (main thread)."""
+        with self.lock:
+            self.pending += 1
+        self.put(item)
+
+    def put(self, item: _Chunk) -> None:
         while not self.stop.is_set():
             try:
                 self.work.put(item, timeout=0.1)
@@ -147,8 +264,11 @@ class _Pool:
                 continue
 
     def finish(self) -> None:
+        # Retries may still join the queue: stop the workers only once every chunk is kept.
+        while self.pending > 0 and self.alive > 0 and not self.stop.is_set():
+            time.sleep(0.02)
         for _ in self.threads:
-            while True:
+            while any(thread.is_alive() for thread in self.threads):
                 try:
                     self.work.put(None, timeout=0.1)
                     break
@@ -169,50 +289,44 @@ class _Pool:
 
 def run_pool(
     benchmark: Benchmark[Any],
-    policy: Policy,
+    executor: Executor,
     samples: Iterable[Any],
     problems: Problems,
     *,
-    workers: int,
     batch_size: int,
     take_saved: Callable[[Any], tuple[Score, Record] | None],
     score: ScoreFn,
     commit: CommitFn,
     on_busy: Callable[[int], None],
 ) -> list[Finished]:
-    """Run every sample not already saved on `workers` threads; every outcome, in order.
+    """Run every sample not already saved on the executor's workers; every outcome, in order.
 
     Args:
-        benchmark: the benchmark (shared, or copied per worker: see `worker_benchmark`).
-        policy: the one policy; wrapped in a `BatchingPolicy` of `batch_size` for the run.
+        benchmark: the benchmark (scores on this thread's side; the executor runs `predict`).
+        executor: where chunks run (`LocalExecutor`, or the Ray one).
         samples: the samples in benchmark order (read lazily, on this thread).
         problems: the run's problems; problems found on workers are merged into it in
             benchmark order when the run ends.
-        workers: worker threads (>= 1).
-        batch_size: the most items per `predict_batch` call of the policy.
+        batch_size: the policy's batch size; an offline benchmark's workers take chunks of
+            ceil(batch_size / workers) samples, an online one's one episode at a time.
         take_saved: a saved (resumed) sample's score and record, or None to run it.
         score: judges one record (may add a problem to the Problems it is given).
         commit: called once per finished sample, under a lock (writes predictions.jsonl).
         on_busy: called with the number of busy workers when it changes.
 
     Raises:
-        ConfigError: workers < 1, or the benchmark cannot run on several workers.
-        Whatever a worker raised first (PolicyError, EvalDataError with strict, ...): the
-        other workers finish their current sample, then stop.
+        Whatever a worker raised first (PolicyError, EvalDataError with strict, WorkerLost when
+        every worker died, ...): the other workers finish their current chunk, then stop.
     """
-    if workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {workers}")
-    online = not isinstance(benchmark, OfflineBenchmark)
-    chunk_size = 1 if online else max(1, math.ceil(batch_size / workers))
-    front = BatchingPolicy(policy, batch_size=batch_size)
+    workers = executor.workers
+    chunk_size = 1 if executor.online else max(1, math.ceil(batch_size / workers))
     pool = _Pool(
-        benchmark,
-        front,
-        workers=workers,
+        executor,
         strict=problems.strict,
         score=score,
         commit=commit,
         on_busy=on_busy,
+        benchmark=benchmark,
     )
     base = len(problems.items)
     tags: list[int] = []  # sample position of each problem the main thread found
@@ -236,17 +350,16 @@ def run_pool(
                 first = index
             chunk.append(sample)
             if len(chunk) >= chunk_size:
-                pool.feed((first, chunk))
+                pool.hand_out(_Chunk(first, chunk))
                 chunk = []
         tags.extend([index + 1] * (len(problems.items) - base - len(tags)))
         if chunk and not pool.stop.is_set():
-            pool.feed((first, chunk))
+            pool.hand_out(_Chunk(first, chunk))
     except BaseException:
         pool.stop.set()
         raise
     finally:
         pool.finish()
-        front.close()
     if pool.errors:
         raise pool.errors[0]
     keyed = [
