@@ -142,6 +142,8 @@ def _details(view: StepView, action: Action | None) -> str:
     for key in ("url", "app"):
         if rec.get(key):
             rows.append((key, esc(rec[key])))
+    if rec.get("a11y"):  # the step's accessibility tree, a file beside the screenshot
+        rows.append(("a11y tree", f'<a href="{esc(rec["a11y"])}">{esc(rec["a11y"])}</a>'))
     if rec.get("screen"):
         w, h = rec["screen"]
         rows.append(
