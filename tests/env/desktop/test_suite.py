@@ -31,13 +31,15 @@ def env() -> Iterator[DesktopEnv]:
         yield desktop
 
 
-def solve(env: DesktopEnv, name: str, script: Path) -> tuple[str, bool | None, str]:
+def solve(env: DesktopEnv, name: str, script: Path) -> tuple[str, bool | None, str, list[str]]:
+    """Run `script` on task `name`: (status, verdict, the outcome, the steps' errors)."""
     task, suite = resolve_task(f"desktop:{name}")
     assert suite is not None and suite.name == DESKTOP_TASKS.name
     env.reset(task=task)
     trajectory = run_episode(env, create_policy(f"scripted:{script}"), task, max_steps=15)
     outcome = trajectory.outcome
-    return trajectory.status, None if outcome is None else outcome.success, str(outcome)
+    errors = [step.error for step in trajectory.steps if step.error]
+    return trajectory.status, None if outcome is None else outcome.success, str(outcome), errors
 
 
 def test_the_suite_is_registered_with_at_least_twelve_tasks() -> None:
@@ -56,8 +58,9 @@ def test_the_suite_is_registered_with_at_least_twelve_tasks() -> None:
 @needs_apps
 @pytest.mark.parametrize("name", [task.name for task in TASKS])
 def test_every_task_is_solved_by_its_scripted_run(env: DesktopEnv, name: str) -> None:
-    status, success, detail = solve(env, name, SOLUTIONS / f"{name}.jsonl")
-    assert success is True, (status, detail)
+    status, success, detail, errors = solve(env, name, SOLUTIONS / f"{name}.jsonl")
+    assert success is True, (status, detail, errors)
+    assert errors == []  # every scripted step ran: none was denied or refused
     assert status in ("terminated", "answered")
 
 
@@ -78,7 +81,7 @@ def test_a_run_that_does_not_do_the_task_is_judged_a_failure(
 ) -> None:
     path = tmp_path / "script.jsonl"
     path.write_text(script, encoding="utf-8")
-    status, success, detail = solve(env, name, path)
+    status, success, detail, _ = solve(env, name, path)
     assert success is False, (status, detail)
 
 
