@@ -72,7 +72,7 @@ def test_a_trained_models_answer_is_generated_exactly(
     monkeypatch.setattr(policy.model, "generate", spy)
     prediction = policy.predict(obs, GOAL)
     length = policy.last_constraint.prompt_length
-    assert outputs[0][0, length:].tolist() == target
+    assert outputs[0].sequences[0, length:].tolist() == target  # type: ignore[attr-defined]
     assert prediction.raw_text == text
     assert prediction.action is not None and prediction.action.type == "type"
     assert policy.last_constraint.stats.full_scans == 0

@@ -50,6 +50,11 @@ class Qwen25VLConfig(GroundingOptions):
     image_history: int = Field(
         0, ge=0, description="earlier screenshots shown to the model; 0 = text-only history"
     )
+    reuse_prefix: bool = Field(
+        True,
+        description="keep the KV cache of the prompt text shared with the last step (system "
+        "prompt, tools, goal, earlier history) and prefill only the rest; same results",
+    )
     greedy: bool = Field(True, description="greedy decoding; false = sampling")
     temperature: float = Field(1.0, gt=0, description="sampling temperature (greedy=false)")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (greedy=false)")

@@ -47,6 +47,7 @@ from pixelpilot.model.qwen.loading import (
 )
 from pixelpilot.model.qwen.prompt import message_images, render_messages
 from pixelpilot.model.qwen.protocol import Turn, build_turn, prediction_from_reply
+from pixelpilot.model.qwen.reuse import PrefixCache, Reuse
 from pixelpilot.model.qwen.tools import (
     FAMILY,
     ToolName,
@@ -114,6 +115,8 @@ class Qwen25VLPolicy(PolicyBase):
         self.generation = self._generation_config()
         self._table: Any = None
         self._constraint_cache: Any = None
+        self._prefix = PrefixCache(self.image_token_id) if config.reuse_prefix else None
+        self.last_reuse = Reuse(0, 0)
         self.last_constraint: Any = None
         self.load_seconds = time.perf_counter() - started
 
@@ -132,6 +135,7 @@ class Qwen25VLPolicy(PolicyBase):
 
         base = copy.deepcopy(self.model.generation_config)
         base.max_new_tokens = self.config.max_new_tokens
+        base.return_dict_in_generate = True  # the cache comes back, for PrefixCache
         base.do_sample = not self.config.greedy
         if self.config.greedy:
             base.temperature, base.top_p, base.top_k = None, None, None
@@ -267,17 +271,32 @@ class Qwen25VLPolicy(PolicyBase):
         if self.config.constrained:
             self.last_constraint = self._constraint(requests, prompt_length)
             processors.append(self.last_constraint)
+        reuse = self._prefix is not None and len(requests) == 1
+        cache, self.last_reuse = (
+            self._prefix.take(requests[0].prompt.input_ids)
+            if reuse and self._prefix is not None
+            else (None, Reuse(0, prompt_length * len(requests)))
+        )
+        extra = {} if cache is None else {"cache": cache}
         prepared = time.perf_counter()
         try:
             with torch.inference_mode():
+                self.model.model.rope_deltas = None  # positions come from this prompt alone
                 output = self.model.generate(
-                    **inputs, generation_config=self.generation, logits_processor=processors
+                    **inputs,
+                    **extra,
+                    generation_config=self.generation,
+                    logits_processor=processors,
                 )
         except (RuntimeError, MemoryError) as exc:  # out of memory, device lost, kernel errors
             raise PolicyError(f"qwen25vl generation failed on {self.device}: {exc}") from exc
         generated = time.perf_counter()
+        if reuse and self._prefix is not None:
+            self._prefix.keep(requests[0].prompt.input_ids, output.cache)
         texts = self.tokenizer.batch_decode(
-            output[:, prompt_length:], skip_special_tokens=True, clean_up_tokenization_spaces=False
+            output.sequences[:, prompt_length:],
+            skip_special_tokens=True,
+            clean_up_tokenization_spaces=False,
         )
         share = 1 / len(requests)
         timings = {
@@ -334,6 +353,8 @@ class Qwen25VLPolicy(PolicyBase):
         self.model = None
         self._table = None
         self._constraint_cache = None
+        if self._prefix is not None:
+            self._prefix.clear()
         import torch
 
         if torch.cuda.is_available():

@@ -1,0 +1,94 @@
+"""Work kept from one step to the next: the KV cache of the prompt prefix the steps share.
+
+Each agent step sends the model the whole prompt again: the system prompt and tool schema, the
+goal, the text history, then the screenshot(s). From one step to the next the text before the
+first image only grows (a new `Step k: ...;` is appended to the history), so its keys and
+values are the same numbers as last step's. `PrefixCache` keeps them: after a generation it
+keeps the returned cache cropped to the prompt's text before its first image token; the next
+prompt that starts with those same tokens is generated with that cache, and only the rest (the
+new history step, the images, the assistant header) is prefilled.
+
+Only text before the first image is kept: its rotary positions are plain positions 0..n-1 in
+every prompt, so a cached prefix means exactly what recomputing it would. Greedy results are
+identical with and without reuse (`tests/model/qwen/test_reuse.py` checks whole episodes).
+
+The cache is handed to generate() and filled further by it; the one kept is replaced after
+every step by a crop of the new one, so nothing is copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["PrefixCache", "Reuse"]
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What one step reused: `cached` prompt tokens of `total` came from the kept cache."""
+
+    cached: int
+    total: int
+
+    @property
+    def computed(self) -> int:
+        """Prompt tokens prefilled this step."""
+        return self.total - self.cached
+
+
+class PrefixCache:
+    """The KV cache of the last prompt's text before its first image, for the next step.
+
+    Args:
+        image_token_id: the `<|image_pad|>` id (the kept prefix stops before the first one).
+        min_tokens: a shorter common prefix is not worth a cache (it is recomputed).
+    """
+
+    def __init__(self, image_token_id: int, *, min_tokens: int = 16) -> None:
+        self.image_token_id = image_token_id
+        self.min_tokens = min_tokens
+        self._ids: tuple[int, ...] = ()
+        self._cache: Any = None
+
+    def take(self, input_ids: Sequence[int]) -> tuple[Any, Reuse]:
+        """The cache to generate `input_ids` with (None: none fits) and what it covers.
+
+        The kept cache is cropped to the longest common prefix, and at least the prompt's
+        last token is always left to compute (generate() needs one). The kept cache is handed
+        over: call `keep` after generating.
+        """
+        shared = 0
+        limit = min(len(self._ids), len(input_ids) - 1)
+        while shared < limit and self._ids[shared] == input_ids[shared]:
+            shared += 1
+        cache, self._cache, self._ids = self._cache, None, ()
+        if cache is None or shared < self.min_tokens:
+            return None, Reuse(0, len(input_ids))
+        _crop_to(cache, shared)
+        return cache, Reuse(shared, len(input_ids))
+
+    def keep(self, input_ids: Sequence[int], cache: Any) -> None:
+        """Keep `cache` (filled by generating `input_ids` and more) cropped to the text before
+        the prompt's first image token."""
+        try:
+            end = list(input_ids).index(self.image_token_id)
+        except ValueError:
+            end = len(input_ids)
+        if cache is None or end < self.min_tokens:
+            self._ids, self._cache = (), None
+            return
+        _crop_to(cache, end)
+        self._ids, self._cache = tuple(input_ids[:end]), cache
+
+    def clear(self) -> None:
+        """Forget the kept prefix (a new checkpoint, a closed policy)."""
+        self._ids, self._cache = (), None
+
+
+def _crop_to(cache: Any, length: int) -> None:
+    """Cut a transformers cache down to its first `length` tokens (crop takes a count to drop)."""
+    excess = cache.get_seq_length() - length
+    if excess > 0:
+        cache.crop(-excess)
