@@ -163,7 +163,13 @@ def _prefill_seconds(policy: Qwen25VLPolicy, observation: Observation, goal: str
 
 def measure(folder: Path, args: argparse.Namespace) -> dict[str, dict[str, float]]:
     """The three modes on the checkpoint in `folder`, interleaved; one row of figures each."""
-    base = {"device": "cpu", "cpu_threads": args.threads, "max_new_tokens": 256}
+    # no prefix reuse: the prefill is timed once per prompt and left out of the decode rate
+    base = {
+        "device": "cpu",
+        "cpu_threads": args.threads,
+        "max_new_tokens": 256,
+        "reuse_prefix": False,
+    }
     free = {**base, "constrained": False, "max_new_tokens": args.tokens}
     baseline = Qwen25VLPolicy.from_spec(str(folder), Qwen25VLConfig(**free))
     # one policy per mode: each mode wraps its own model's generate()
