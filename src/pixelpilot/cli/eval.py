@@ -8,7 +8,9 @@ config file's [model.NAME] table.
 from __future__ import annotations
 
 import argparse
+import functools
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +24,9 @@ from pixelpilot.cli.common import (
 )
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals import BENCHMARKS, EvalResult, create_benchmark, evaluate, rescore
+from pixelpilot.evals.base import Benchmark
 from pixelpilot.evals.runner import merge_policy_options
-from pixelpilot.model import POLICIES, create_policy
+from pixelpilot.model import POLICIES, Policy, create_policy
 
 # flag destination -> option name in the benchmark's Options
 BENCH_FLAGS: dict[str, str] = {
@@ -62,6 +65,18 @@ def register(subparsers: Any) -> None:
         metavar="N",
         help="samples at once: N browsers for miniwob, N loaders for offline benchmarks; one "
         "model serves them all in batches of --batch-size",
+    )
+    parser.add_argument(
+        "--ray",
+        metavar="auto|local|ADDRESS",
+        help="run the workers as Ray actors on a cluster (auto: the one this machine is in; "
+        "local: start one here); the model runs in one actor, or behind --model openai:...",
+    )
+    parser.add_argument(
+        "--ray-gpus",
+        type=float,
+        metavar="G",
+        help="GPUs for the model's actor (default: 1 for qwen25vl when the cluster has one)",
     )
     parser.add_argument(
         "--predictions", metavar="FILE", help="re-score this predictions.jsonl (no model)"
@@ -151,6 +166,10 @@ def handle(args: argparse.Namespace) -> int:
         options = merge_policy_options(
             backend.Config, model_options(args, config), benchmark.policy_options()
         )
+        if args.ray:
+            result = evaluate_on_ray(args, benchmark, options, data, out)
+            print(summary_line(result))
+            return 0
         policy = create_policy(args.model, options)
         try:
             result = evaluate(
@@ -171,6 +190,68 @@ def handle(args: argparse.Namespace) -> int:
             benchmark.close()
     print(summary_line(result))
     return 0
+
+
+def evaluate_on_ray(
+    args: argparse.Namespace,
+    benchmark: Benchmark[Any],
+    options: dict[str, Any],
+    data: Path | None,
+    out: Path,
+) -> EvalResult:
+    """`evaluate` with the workers as Ray actors: the policy in one actor (an `openai:` spec:
+    each worker its own client), the driver writing every file.
+
+    Raises:
+        MissingExtraError: Ray is not installed.
+        ConfigError: no cluster at --ray's address, or a worker cannot be placed.
+    """
+    from pixelpilot.evals.parallel.ray_backend import (
+        RayExecutor,
+        RemotePolicy,
+        connect,
+        import_ray,
+        start_policy,
+    )
+
+    started = connect(args.ray)
+    ray = import_ray()
+    factory = functools.partial(create_policy, args.model, options)
+    policy: Policy | None = None
+    try:
+        target: RemotePolicy | Callable[[], Policy]
+        if args.model.startswith("openai:"):
+            policy = factory()  # the driver's own client: provenance only
+            target = factory
+        else:
+            gpus = args.ray_gpus
+            if gpus is None:
+                has_gpu = ray.cluster_resources().get("GPU", 0) >= 1
+                gpus = 1.0 if has_gpu and args.model.startswith("qwen25vl:") else 0.0
+            remote = start_policy(
+                factory, batch_size=args.batch_size, workers=args.workers, num_gpus=gpus
+            )
+            policy = target = remote
+        executor = RayExecutor(benchmark, target, workers=args.workers)
+        return evaluate(
+            benchmark,
+            policy,
+            data=data,
+            out=out,
+            model_info={"spec": args.model, "options": options, **policy.describe()},
+            limit=args.limit,
+            batch_size=args.batch_size,
+            resume=args.resume,
+            strict=args.strict,
+            progress=not args.no_progress,
+            executor=executor,
+        )
+    finally:
+        if policy is not None:
+            policy.close()
+        benchmark.close()
+        if started:
+            ray.shutdown()
 
 
 def summary_line(result: EvalResult) -> str:

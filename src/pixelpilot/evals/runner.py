@@ -41,6 +41,7 @@ from pixelpilot.versions import versions
 PREDICTIONS = "predictions.jsonl"
 RUN_FILE = "run.json"
 IDENTITY_KEYS = ("benchmark", "data", "model")
+VOLATILE = {"load_seconds"}  # differs on every start of the same model: not part of its identity
 _Progress = EvalProgress  # the bar's former name here
 
 
@@ -230,19 +231,6 @@ def evaluate(
         EvalProgress(benchmark.title, total, enabled=progress, workers=workers) as bar,
     ):
         if executor is not None:
-
-            def commit(sample: Any, record: Record, score: Score) -> None:
-                writer.write([record])
-                bar.advance(1, [score])
-                if on_batch is not None:
-                    on_batch([record])
-
-            def take_saved(sample: Any) -> tuple[Score, Record] | None:
-                done = _take_saved(benchmark, sample, existing, problems)
-                if done is not None:
-                    bar.advance(1, [done[0]])
-                return done
-
             try:
                 finished = run_pool(
                     benchmark,
@@ -250,10 +238,11 @@ def evaluate(
                     taken,
                     problems,
                     batch_size=batch_size,
-                    take_saved=take_saved,
+                    take_saved=lambda sample: _take_saved(benchmark, sample, existing, problems),
                     score=_score,
-                    commit=commit,
-                    on_busy=bar.set_busy,
+                    writer=writer,
+                    bar=bar,
+                    on_batch=on_batch,
                 )
             finally:
                 if own:
@@ -387,7 +376,15 @@ def _check_same_run(path: Path, run: dict[str, Any]) -> dict[str, Any]:
     saved = _read_run(path)
     if saved is None:
         raise ConfigError(f"cannot resume: {path} is missing or unreadable")
-    differ = [key for key in IDENTITY_KEYS if saved.get(key) != run[key]]
+
+    def identity(value: Any) -> Any:
+        return (
+            {k: v for k, v in value.items() if k not in VOLATILE}
+            if isinstance(value, dict)
+            else value
+        )
+
+    differ = [key for key in IDENTITY_KEYS if identity(saved.get(key)) != identity(run[key])]
     if differ:
         raise ConfigError(
             f"cannot resume {path.parent}: the {', '.join(differ)} differ from the saved run "

@@ -32,6 +32,8 @@ from pixelpilot.agent.batching import BatchingPolicy
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, Problem, Problems, Record, Score
 from pixelpilot.evals.offline import OfflineBenchmark
+from pixelpilot.evals.parallel.progress import EvalProgress
+from pixelpilot.evals.records import PredictionWriter
 from pixelpilot.model import Policy
 
 ScoreFn = Callable[[Benchmark[Any], Any, Record, Problems], Score]
@@ -296,8 +298,9 @@ def run_pool(
     batch_size: int,
     take_saved: Callable[[Any], tuple[Score, Record] | None],
     score: ScoreFn,
-    commit: CommitFn,
-    on_busy: Callable[[int], None],
+    writer: PredictionWriter,
+    bar: EvalProgress,
+    on_batch: Callable[[list[Record]], None] | None = None,
 ) -> list[Finished]:
     """Run every sample not already saved on the executor's workers; every outcome, in order.
 
@@ -311,13 +314,21 @@ def run_pool(
             ceil(batch_size / workers) samples, an online one's one episode at a time.
         take_saved: a saved (resumed) sample's score and record, or None to run it.
         score: judges one record (may add a problem to the Problems it is given).
-        commit: called once per finished sample, under a lock (writes predictions.jsonl).
-        on_busy: called with the number of busy workers when it changes.
+        writer: predictions.jsonl; each finished sample's record is appended at once.
+        bar: the progress bar (finished and saved samples, busy workers).
+        on_batch: called with each finished sample's record (under the pool's lock).
 
     Raises:
         Whatever a worker raised first (PolicyError, EvalDataError with strict, WorkerLost when
         every worker died, ...): the other workers finish their current chunk, then stop.
     """
+
+    def commit(sample: Any, record: Record, score: Score) -> None:
+        writer.write([record])
+        bar.advance(1, [score])
+        if on_batch is not None:
+            on_batch([record])
+
     workers = executor.workers
     chunk_size = 1 if executor.online else max(1, math.ceil(batch_size / workers))
     pool = _Pool(
@@ -325,7 +336,7 @@ def run_pool(
         strict=problems.strict,
         score=score,
         commit=commit,
-        on_busy=on_busy,
+        on_busy=bar.set_busy,
         benchmark=benchmark,
     )
     base = len(problems.items)
@@ -342,6 +353,8 @@ def run_pool(
             if pool.stop.is_set():
                 break
             done = take_saved(sample)
+            if done is not None:
+                bar.advance(1, [done[0]])
             tags.extend([index] * (len(problems.items) - base - len(tags)))
             if done is not None:
                 saved.append(Finished(index, sample, done[1], done[0]))
