@@ -5,6 +5,7 @@ allowances, disabling, and the errors a malformed table gives."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,18 @@ def test_a_malformed_table_is_one_config_error(table: dict[str, Any], message: s
     with pytest.raises(ConfigError, match=message) as caught:
         RiskRules.default().extended(table)
     assert "\n" not in str(caught.value) and str(caught.value).startswith("[safety]")
+
+
+def test_long_or_hostile_text_is_rated_in_linear_time() -> None:
+    """Every rule's regular expression stays linear: runs that once made one rule take 10 s
+    (20,000 identical characters) or double with each flag (rm --a --a ...) rate at once."""
+    units = ["a", "1", ":", "\n", "aB3+", "a://b:", "-a ", "curl ", "chmod -R ", "4 "]
+    texts = [(unit * (20_000 // len(unit) + 1))[:20_000] for unit in units]
+    texts += ["rm " + "--a " * 60 + "x", "bomb" * 5000 + "() {"]
+    began = time.perf_counter()
+    for text in texts:
+        assess(Type(text=text), RiskContext("browser", url="https://shop.example/checkout"))
+        assess(OpenApp(name=text), RiskContext("browser"))
+    elapsed = time.perf_counter() - began
+    print(f"{len(texts)} hostile texts of up to 20,000 characters rated in {elapsed:.2f} s")
+    assert elapsed < 10, "about 0.5 s here; one quadratic rule alone takes longer than this"

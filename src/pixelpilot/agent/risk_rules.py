@@ -15,7 +15,7 @@ from typing import Any
 _CMD = r"(?:^|[\s;&|(`])"
 # Where a command must start to count as a command (not a word in prose): the start of a line,
 # after a separator, or after sudo/doas.
-_LEAD = r"(?:^|[;&|(`]|\bsudo|\bdoas)\s*"
+_LEAD = r"(?:^|[;&|(`]|\bsudo|\bdoas)[ \t]*"
 # A destructive target: the root, the home directory, or a top-level system directory.
 _ROOT_TARGET = (
     r"[\"']?(?:/|/\*|~/?|~/\*|\$\{?HOME\}?/?\*?|"
@@ -36,7 +36,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "blocked",
         "reason": "deletes the root, the home directory or a system directory",
         "actions": ["type"],
-        "text": _CMD + r"rm\s+(?:-{1,2}[\w-]+\s+)*" + _ROOT_TARGET,
+        "text": _CMD + r"rm\s+(?:-\S*\s+)*" + _ROOT_TARGET,
     },
     {
         "id": "shell-no-preserve-root",
@@ -50,8 +50,8 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "blocked",
         "reason": "a fork bomb: starts processes until the machine stops responding",
         "actions": ["type"],
-        "text": r"(?P<f>[\w:.]+)\s*\(\)\s*\{\s*(?P=f)\s*\|\s*(?P=f)\s*&\s*\}|%0\s*\|\s*%0|"
-        r"\bfork\s+while\s+fork\b",
+        "text": r"(?<![\w:.])(?P<f>[\w:.]{1,64})\s*\(\)\s*\{\s*(?P=f)\s*\|\s*(?P=f)\s*&\s*\}|"
+        r"%0\s*\|\s*%0|\bfork\s+while\s+fork\b",
     },
     {
         "id": "shell-mkfs",
@@ -66,14 +66,14 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "reason": "writes raw data over a disk device",
         "actions": ["type"],
         "text": r"\bof=/dev/(?!null\b|zero\b|stdout\b|stderr\b)\w|"
-        r">\s*/dev/(?:sd|hd|vd|xvd|nvme|mmcblk|disk)\w*|\bshred\b[^\n]*\s/dev/\w",
+        r">\s*/dev/(?:sd|hd|vd|xvd|nvme|mmcblk|disk)\w*|\bshred\b[^\n]{0,500}\s/dev/\w",
     },
     {
         "id": "shell-pipe-to-root-shell",
         "level": "blocked",
         "reason": "downloads a script and runs it as root",
         "actions": ["type"],
-        "text": r"\b(?:curl|wget|fetch)\b[^\n]*\|\s*sudo\s+(?:-\S+\s+)*(?:env\s+)?(?:"
+        "text": r"\b(?:curl|wget|fetch)\b[^\n]{0,500}\|\s*sudo\s+(?:-\S+\s+)*(?:env\s+)?(?:"
         + _SHELLS
         + r")\b|\bsudo\s+(?:-\S+\s+)*(?:"
         + _SHELLS
@@ -84,7 +84,8 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "blocked",
         "reason": "opens up or hands over the permissions of the whole file system",
         "actions": ["type"],
-        "text": r"\bch(?:mod|own|grp)\s+(?:[^\n;&|]*\s)?-[a-zA-Z]*R[^\n;&|]*\s/\*?(?=$|[\s;&|])",
+        "text": r"\bch(?:mod|own|grp)\s+(?:[^\n;&|]{0,200}\s)?-[a-zA-Z]*R[^\n;&|]{0,200}"
+        r"\s/\*?(?=$|[\s;&|])",
     },
     {
         "id": "windows-delete-drive",
@@ -92,7 +93,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "reason": "deletes a whole drive",
         "actions": ["type"],
         "text": r"(?i:\b(?:rd|rmdir|del|erase)\s+(?:/\w\s+)*[a-z]:\\?\*?(?=$|\s)|"
-        r"\bremove-item\b[^\n]*-recurse[^\n]*\s[a-z]:\\?\*?(?=$|\s))",
+        r"\bremove-item\b[^\n]{0,500}-recurse[^\n]{0,500}\s[a-z]:\\?\*?(?=$|\s))",
     },
     # -- shell commands: consequential, ask first ----------------------------------------------
     {
@@ -101,7 +102,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "reason": "deletes files",
         "actions": ["type"],
         "text": _LEAD
-        + r"(?:rm|srm|shred|unlink)\s+\S|\bfind\b[^\n]*\s-delete\b|"
+        + r"(?:rm|srm|shred|unlink)\s+\S|\bfind\b[^\n]{0,500}\s-delete\b|"
         + _CMD
         + r"rm\s+-[a-zA-Z]*[rRf]|(?i:\b(?:del|erase|rd|rmdir)\s+/[sfqp]\b|\bremove-item\s+\S)",
     },
@@ -119,7 +120,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "writes raw data with dd",
         "actions": ["type"],
-        "text": r"\bdd\b[^\n]*\bof=",
+        "text": r"\bdd\b[^\n]{0,500}\bof=",
     },
     {
         "id": "shell-chmod-open",
@@ -127,7 +128,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "reason": "changes permissions or owners recursively, or makes files writable by all",
         "actions": ["type"],
         "text": r"\bchmod\s+(?:-\S+\s+)*(?:0?777|a\+rwx|o\+w)\b|"
-        r"\bch(?:mod|own|grp)\s+(?:[^\n;&|]*\s)?-[a-zA-Z]*R\b",
+        r"\bch(?:mod|own|grp)\s+(?:[^\n;&|]{0,200}\s)?-[a-zA-Z]*R\b",
     },
     {
         "id": "shell-power",
@@ -165,14 +166,14 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "opens a network shell on this machine",
         "actions": ["type"],
-        "text": r"/dev/tcp/|\b(?:nc|ncat|netcat)\b[^\n]*\s-[a-z]*[ec]\s",
+        "text": r"/dev/tcp/|\b(?:nc|ncat|netcat)\b[^\n]{0,500}\s-[a-z]*[ec]\s",
     },
     {
         "id": "shell-destroy-history",
         "level": "high",
         "reason": "throws away version-control history or uncommitted work",
         "actions": ["type"],
-        "text": r"\bgit\s+push\b[^\n]*\s(?:-f|--force(?:-with-lease)?)\b|"
+        "text": r"\bgit\s+push\b[^\n]{0,500}\s(?:-f|--force(?:-with-lease)?)\b|"
         r"\bgit\s+reset\s+--hard\b|\bgit\s+clean\s+-[a-zA-Z]*f",
     },
     {
@@ -181,7 +182,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "reason": "drops or empties a database table",
         "actions": ["type"],
         "text": r"(?i)\b(?:drop\s+(?:table|database|schema)|truncate\s+table)\b|"
-        r"(?i:\bdelete\s+from\s+[\w.\"`]+\s*;?\s*$)",
+        r"(?i:\bdelete\s+from\s+[\w.\"`]+[ \t]*;?[ \t]*$)",
     },
     {
         "id": "android-factory-reset",
@@ -207,8 +208,8 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "opens an app-store page or an installer file",
         "actions": ["open_app"],
-        "text": r"(?i)^\s*market:|play\.google\.com/store/apps|"
-        r"\.(?:apk|xapk|deb|rpm|msi|exe|dmg|pkg|appimage)(?:[?#]|\s*$)",
+        "text": r"(?i)\A\s*market:|play\.google\.com/store/apps|"
+        r"\.(?:apk|xapk|deb|rpm|msi|exe|dmg|pkg|appimage)(?:[?#]|\s*\Z)",
     },
     {
         "id": "android-play-store-tap",
@@ -224,7 +225,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "runs a command as root (sudo, su, doas, pkexec)",
         "actions": ["type"],
-        "text": r"\b(?:sudo|doas|pkexec|runas)\s+\S|^\s*su(?:\s+-\w*|\s+root)?\s*$",
+        "text": r"\b(?:sudo|doas|pkexec|runas)\s+\S|^[ \t]*su(?:[ \t]+-\w*|[ \t]+root)?[ \t]*$",
     },
     {
         "id": "card-number",
@@ -245,7 +246,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "types a 3- or 4-digit code on a payment page (a card security code?)",
         "actions": ["type"],
-        "text": r"^\s*\d{3,4}\s*$",
+        "text": r"\A\s*\d{3,4}\s*\Z",
         "url": r"(?i)checkout|payment|billing|/pay\b|/card\b",
     },
     {
@@ -306,7 +307,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "a URL with a password in it",
         "actions": ["type", "open_app"],
-        "text": r"\b[a-z][\w+.-]*://[^/\s:@]+:[^/\s@]+@",
+        "text": r"\b[a-z][\w+.-]{0,30}://[^/\s:@]{1,200}:[^/\s@]{1,200}@",
     },
     # -- key chords ----------------------------------------------------------------------------
     {
@@ -364,7 +365,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "opens a local file or runs a script through a URL",
         "actions": ["open_app"],
-        "text": r"(?i)^\s*(?:file|javascript|vbscript|chrome|about:debug|intent):",
+        "text": r"(?i)\A\s*(?:file|javascript|vbscript|chrome|about:debug|intent):",
     },
     {
         "id": "navigate-off-origin",
