@@ -45,7 +45,7 @@ def test_a_refusal_keeps_no_query_string_or_fragment() -> None:
         entry.describe()
         == f"blocked form submission to {EVIL}/collect (POST): {EVIL} is not allowed"
     )
-    assert guard.blocked == [entry]
+    assert guard.blocked == [entry] and str(entry) == entry.describe()
 
 
 def test_open_app_resolution() -> None:

@@ -76,6 +76,9 @@ class BlockedNavigation:
         """One line for the step record and the policy's feedback."""
         return f"blocked {self.kind} to {self.url} ({self.method}): {self.origin} is not allowed"
 
+    def __str__(self) -> str:
+        return self.describe()
+
 
 class NavigationGuard:
     """Refuses navigations off the allowed origins in one browser context.
