@@ -16,7 +16,9 @@ Rule format (a `[[safety.rules]]` entry of a config file, or one dict of `DEFAUL
     actions   the action types it applies to: ["type"], ["key"], ["open_app"], ["click"], ...
     platforms optional: only on these platforms ("desktop", "browser", "android")
     text      optional: a Python regular expression searched (re.search, re.MULTILINE) in the
-              typed text (type) or the app/URL name (open_app); start with (?i) to ignore case
+              typed text (type) or the app/URL name (open_app); start with (?i) to ignore case.
+              Every action is rated with every rule, so keep patterns linear (no nested
+              repeats such as (a+)+, and bounded gaps such as .{0,500} rather than .*)
     keys      optional: chords such as "ctrl+alt+delete"; a key action matches when it presses
               exactly one chord's keys (in any order; names as in `pixelpilot.actions.keys`)
     app       optional: a regular expression searched in the foreground app or window title
