@@ -7,8 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 # Chromium for the browser environment, Xvfb/xdotool/xclip/Tk for the desktop environment,
-# fonts for rendered test screens, adb for the Android client tests.
-APT_PACKAGES := chromium xvfb xauth xdotool xclip x11-utils python3-tk python3-venv fonts-dejavu-core adb
+# fonts for rendered test screens, adb for the Android client tests, openbox and the Debian
+# applications of the desktop task suite.
+APT_PACKAGES := chromium xvfb xauth xdotool xclip x11-utils python3-tk python3-venv \
+  fonts-dejavu-core adb openbox mousepad galculator pcmanfm gnumeric xterm
 # The CPU build of torch (the pinned version resolves to a local CPU wheel on our machines; an
 # unpinned torch pulls several GB of CUDA packages). On a GPU machine install your CUDA torch
 # into .venv first: a torch that is already installed is kept.

@@ -197,3 +197,25 @@ def test_a_virtual_display_run_stops_cleanly_and_stops_its_display(
     while _alive(xvfb[0]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not _alive(xvfb[0]), "the private Xvfb outlived the run"
+
+
+def test_a_user_mistake_found_while_resetting_exits_2_with_a_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixelpilot.actions import Task
+    from pixelpilot.env import FakeEnv
+    from pixelpilot.errors import ConfigError
+
+    class NeedsDisplay(FakeEnv):
+        def reset(self, *, task: Task | None = None) -> Observation:
+            raise ConfigError("this task needs --virtual-display WxH")
+
+    monkeypatch.setattr("pixelpilot.cli.run.create_env", lambda name, options: NeedsDisplay())
+    script = _script(tmp_path, ['{"type": "wait", "seconds": 0}'])
+    out = tmp_path / "out"
+    status = main(
+        ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "go", "--out", str(out)]
+    )
+    printed = capsys.readouterr().out
+    assert status == 2 and "this task needs --virtual-display WxH" in printed
+    assert json.loads((out / "result.json").read_text())["status"] == "error"

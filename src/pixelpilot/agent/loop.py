@@ -47,6 +47,7 @@ from pixelpilot.errors import (
     OutOfBoundsError,
     PolicyError,
     UnsupportedActionError,
+    UserError,
 )
 from pixelpilot.model import Policy, Prediction
 
@@ -290,6 +291,7 @@ def run_episode(
     reason = f"reached the {max_steps}-step budget"
     claim: Claim | None = None
     error_type: str | None = None
+    user_mistake = False
     try:
         start = time.perf_counter()
         with deadline.guard("the environment was resetting"):
@@ -323,6 +325,7 @@ def run_episode(
     except Exception as exc:  # a bug in a policy or adapter: the run still ends with a record
         status, reason = "error", f"{type(exc).__name__}: {exc}"
         error_type = type(exc).__name__
+        user_mistake = isinstance(exc, UserError)  # e.g. a task the environment cannot set up
     outcome = None
     if status not in ("env_error", "interrupted", "error"):
         outcome, note = _evaluate(env, episode.answer, deadline)
@@ -339,6 +342,7 @@ def run_episode(
         started_at=started,
         ended_at=time.time(),
         error_type=error_type,
+        user_mistake=user_mistake,
         safety=settings.describe(task),
     )
     if recorder is not None:

@@ -98,6 +98,8 @@ class Trajectory:
         outcome: the environment's own verdict on the task, when it can judge it.
         run_dir: where the recorder wrote the run (None without a recorder).
         error_type: the exception's type name when status is "error" or "env_error".
+        user_mistake: the error was a UserError (a task the environment cannot set up, a bad
+            option found late): the command exits 2 as for any user mistake.
     """
 
     task: Task
@@ -111,6 +113,7 @@ class Trajectory:
     started_at: float = 0.0
     ended_at: float = 0.0
     error_type: str | None = None
+    user_mistake: bool = False
     safety: dict[str, Any] = field(default_factory=dict)
 
     def safety_events(self) -> dict[str, list[int]]:

@@ -163,9 +163,11 @@ def close_within(close: Callable[[], None], what: str) -> None:
 
 def exit_status(trajectory: Trajectory) -> int:
     """0 when the run counts as done (see `Trajectory.ok`), 130 when interrupted (143 by
-    SIGTERM), else 1."""
+    SIGTERM), 2 when a user mistake surfaced during the episode, else 1."""
     if trajectory.status == "interrupted":
         return 143 if trajectory.reason == TERMINATED else 130
+    if trajectory.user_mistake:
+        return 2
     return 0 if trajectory.ok else 1
 
 

@@ -387,7 +387,8 @@ def _check_same_run(path: Path, run: dict[str, Any]) -> dict[str, Any]:
     differ = [key for key in IDENTITY_KEYS if identity(saved.get(key)) != identity(run[key])]
     if differ:
         raise ConfigError(
-            f"cannot resume {path.parent}: the {', '.join(differ)} differ from the saved run "
+            f"cannot resume {path.parent}: the {' and '.join(differ)} "
+            f"{'differs' if len(differ) == 1 else 'differ'} from the saved run "
             f"({RUN_FILE}); use the same settings or another --out"
         )
     return saved
