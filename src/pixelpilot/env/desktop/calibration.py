@@ -16,7 +16,7 @@ import select
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pixelpilot.env.calibrate import MARKER_RGB
 from pixelpilot.errors import EnvError
@@ -43,6 +43,7 @@ class CalibrationWindow:
         targets: Sequence[tuple[int, int]],
         *,
         timeout: float = 10.0,
+        environ: Mapping[str, str] | None = None,
     ) -> CalibrationWindow:
         """Show the window on `display_name` and wait until it is drawn.
 
@@ -51,6 +52,7 @@ class CalibrationWindow:
             box: (left, top, width, height) of the window in X pixels.
             targets: crosshair positions in window pixels.
             timeout: seconds to wait for the window to appear.
+            environ: the process environment (default: this one with DISPLAY set).
 
         Raises:
             EnvError: the window did not appear (the message carries the process's error).
@@ -69,7 +71,7 @@ class CalibrationWindow:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, "DISPLAY": display_name},
+            env=dict(environ) if environ is not None else {**os.environ, "DISPLAY": display_name},
         )
         window = cls(process)
         assert process.stdout is not None

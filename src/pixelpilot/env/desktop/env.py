@@ -66,6 +66,7 @@ from pixelpilot.env.desktop.x11 import (
     load_pyautogui,
     point_pyautogui_at,
     resolve_display,
+    x_authority,
 )
 from pixelpilot.env.desktop.xvfb import VirtualDisplay
 from pixelpilot.errors import (
@@ -128,10 +129,16 @@ class DesktopEnv(EnvironmentBase):
             self.display_name = self.virtual.name
         else:
             self.display_name = resolve_display(config.display)
+        authority = self.virtual.authority if self.virtual is not None else None
+        with x_authority(authority):
+            self._connect(mss, authority)
+
+    def _connect(self, mss: Any, authority: str | None) -> None:
+        config = self.config
         self._xdisplay = connect(self.display_name)
         self._stack.callback(self._xdisplay.close)
         self.programs = Programs(
-            self.display_name, self._xdisplay, private=self.virtual is not None
+            self.display_name, self._xdisplay, private=self.virtual is not None, authority=authority
         )
         self._stack.callback(self.programs.stop_all)
         self.episode = Episode(
@@ -365,7 +372,11 @@ class DesktopEnv(EnvironmentBase):
             for p in (self.geometry.to_input(t.x, t.y) for t in targets)
         ]
         self._calibration = CalibrationWindow.start(
-            self.display_name, box, window_targets, timeout=self.config.startup_timeout
+            self.display_name,
+            box,
+            window_targets,
+            timeout=self.config.startup_timeout,
+            environ=self.programs.environ(),
         )
         self._settle()
 

@@ -100,8 +100,11 @@ class Programs:
         private: the display is a private Xvfb (see the module docstring).
     """
 
-    def __init__(self, display_name: str, xdisplay: Any, *, private: bool) -> None:
+    def __init__(
+        self, display_name: str, xdisplay: Any, *, private: bool, authority: str | None = None
+    ) -> None:
         self.display_name, self._x, self.private = display_name, xdisplay, private
+        self.authority = authority
         self._programs: list[_Program] = []
         self._wm: _Program | None = None
 
@@ -109,6 +112,8 @@ class Programs:
         """The process environment for a program on this display (with a task `home`)."""
         env = {k: v for k, v in os.environ.items() if k != "WAYLAND_DISPLAY"}
         env["DISPLAY"] = self.display_name
+        if self.authority is not None:  # a private display: no authority file is consulted
+            env["XAUTHORITY"] = self.authority
         if self.private:
             env["DBUS_SESSION_BUS_ADDRESS"] = NO_BUS
             env["NO_AT_BRIDGE"] = "1"

@@ -7,9 +7,13 @@ importing this module costs nothing and never touches a display.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -17,9 +21,39 @@ from pixelpilot._extras import require
 from pixelpilot.actions import Size
 from pixelpilot.errors import SetupError
 
+log = logging.getLogger("pixelpilot.env.desktop")
+
 
 class DesktopUnavailableError(SetupError):
     """The X display cannot be used as configured; the message says how to fix it."""
+
+
+@contextlib.contextmanager
+def x_authority(path: str | None) -> Iterator[None]:
+    """Connect to X inside this block without library chatter on stdout, with `path` as the
+    authority file when given.
+
+    python-xlib prints "Xlib.xauth: warning, no xauthority details available" on STDOUT when the
+    authority file exists but is empty (a stale `~/.Xauthority`), which corrupts output meant to
+    be read (the run summary, `calibrate`). Its lines go to the log instead. For a private Xvfb
+    (which has no access control), `path` is a file that does not exist, so no authority file
+    is consulted at all, whatever state `~/.Xauthority` is in.
+    """
+    saved = os.environ.get("XAUTHORITY")
+    if path is not None:
+        os.environ["XAUTHORITY"] = path
+    chatter = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(chatter):
+            yield
+    finally:
+        if path is not None:
+            if saved is None:
+                os.environ.pop("XAUTHORITY", None)
+            else:
+                os.environ["XAUTHORITY"] = saved
+        for line in chatter.getvalue().splitlines():
+            log.warning("%s", line)
 
 
 def resolve_display(display: str | None) -> str:

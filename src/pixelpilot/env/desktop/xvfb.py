@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import subprocess
 import tempfile
 import time
@@ -22,7 +23,9 @@ STOP_TIMEOUT = 5.0
 """Seconds Xvfb gets to exit after SIGTERM before it is killed."""
 
 
-def _stop_process(process: subprocess.Popen[bytes]) -> None:
+def _stop_process(process: subprocess.Popen[bytes], auth_dir: str | None = None) -> None:
+    if auth_dir is not None:
+        shutil.rmtree(auth_dir, ignore_errors=True)
     if process.poll() is not None:
         return
     process.terminate()
@@ -46,8 +49,12 @@ class VirtualDisplay:
         self.name = name
         self.size = size
         self.process = process
+        # The display has no access control: clients consult no authority file. XAUTHORITY
+        # points into a private empty folder, so a stale ~/.Xauthority never matters.
+        self._auth_dir = tempfile.mkdtemp(prefix="pixelpilot-xauth-")
+        self.authority = os.path.join(self._auth_dir, "none")
         # Stops Xvfb even if the owner forgets close(), at the latest when the interpreter exits.
-        self._finalizer = weakref.finalize(self, _stop_process, process)
+        self._finalizer = weakref.finalize(self, _stop_process, process, self._auth_dir)
 
     @property
     def number(self) -> int:
