@@ -327,3 +327,26 @@ def test_an_unreachable_allowed_origin_fails_at_once(site: TaskServer) -> None:
         assert time.monotonic() - began < environment.config.call_timeout
     finally:
         environment.close()
+
+
+def test_mode_requests_keeps_sub_resources_and_frames_home(
+    site: TaskServer, attacker: AttackerServer
+) -> None:
+    """With navigation_guard="requests", a page's image and frame from the attacker's origin
+    are refused too (the default mode lets sub-resources and frame pages load)."""
+    site.pages["/embeds.html"] = (
+        f"<!doctype html><body><img src='{attacker.base_url}/pixel.gif?u=1'>"
+        f"<iframe src='{attacker.base_url}/frame'></iframe><p>page</p></body>"
+    )
+    environment = open_env(navigation_guard="requests")
+    try:
+        start(environment, site, "/embeds.html")
+        until_blocked(environment, 2)
+        kinds = sorted((b.kind, b.url) for b in environment.blocked_navigations)
+        assert kinds == [
+            ("frame navigation", attacker.base_url + "/frame"),
+            ("request", attacker.base_url + "/pixel.gif"),
+        ]
+        assert page(environment).url == site.base_url + "/embeds.html"
+    finally:
+        environment.close()

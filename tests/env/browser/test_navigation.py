@@ -221,3 +221,43 @@ def test_a_failed_fetch_hands_the_request_back_to_the_browser() -> None:
     guard.route(half, FakeRequest(SITE + "/a", top))
     assert half.done == ["fulfill 302"] and half.fetched == [SITE + "/a", SITE + "/gone"]
     assert guard.blocked == []
+
+
+@dataclass
+class FakeAbortRoute(FakeRoute):
+    def abort(self, error_code: str = "failed") -> None:
+        self.done.append(f"abort {error_code}")
+
+
+def test_mode_requests_refuses_every_request_to_another_origin() -> None:
+    guard, home = guarded()
+    guard.mode = "requests"
+    top, sub = FakeFrame(home), FakeFrame(home, parent_frame=FakeFrame(home))
+    cases = [
+        (FakeRequest(EVIL + "/pixel.gif?id=1", top, navigation=False), "abort blockedbyclient"),
+        (FakeRequest(SITE + "/style.css", top, navigation=False), "continue"),
+        (FakeRequest(EVIL + "/frame", sub), "fulfill 204"),
+        (FakeRequest(SITE + "/frame", sub), "continue"),
+    ]
+    for request, answer in cases:
+        route = FakeAbortRoute()
+        guard.route(route, request)
+        assert route.done == [answer], request.url
+    assert [(b.kind, b.url) for b in guard.blocked] == [
+        ("request", EVIL + "/pixel.gif"),
+        ("frame navigation", EVIL + "/frame"),
+    ]
+
+
+def test_mode_off_routes_nothing() -> None:
+    @dataclass
+    class Context:
+        routes: list[Any] = field(default_factory=list)
+
+        def route(self, pattern: str, handler: Any) -> None:
+            self.routes.append(handler)
+
+    on, off = Context(), Context()
+    NavigationGuard([SITE]).install(on)
+    NavigationGuard([SITE], mode="off").install(off)
+    assert len(on.routes) == 1 and off.routes == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -46,6 +47,11 @@ class BrowserConfig(BaseModel):
     allowed_origins: list[str] = Field(
         default_factory=list,
         description="origins (scheme://host[:port]) open_app may visit besides the start page's",
+    )
+    navigation_guard: Literal["navigation", "requests", "off"] = Field(
+        "navigation",
+        description="refuse navigations, form posts and pop-ups to other origins; 'requests': "
+        "every request to another origin too; 'off': nothing (see browser/navigation.py)",
     )
     relaunch_on_crash: bool = Field(
         False,

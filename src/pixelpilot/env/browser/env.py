@@ -116,7 +116,8 @@ class BrowserEnv(EnvironmentBase):
         self.start_url = self.sandbox.resolve(url)
         start_origin = navigation_origin(self.start_url)
         allowed = [*self.config.allowed_origins, *([start_origin] if start_origin else [])]
-        self.guard, self._reported = NavigationGuard(allowed), 0
+        self.guard = NavigationGuard(allowed, mode=self.config.navigation_guard)
+        self._reported = 0
         self.guard.fetch_timeout = self.config.call_timeout
         self.relaunches = 0
         self._open_start_page()

@@ -12,10 +12,13 @@ checked before it is requested; a chain that stays on allowed origins is handed 
 browser, which then follows it again (so the allowed server sees those GETs twice). Redirects
 of a POST that keep the method (307, 308) are checked one hop deep.
 
-Only http(s) and file URLs are checked (`about:`, `data:` and `blob:` stay where they are);
-sub-resources (images, scripts, fetch) and navigations inside frames other than form posts are
-not: they do not move the page the agent sees. Each refusal is a `BlockedNavigation`, with the
-query string and fragment dropped (a GET form may carry a password there).
+Only http(s) and file URLs are checked (`about:`, `data:` and `blob:` stay where they are).
+In the default mode, "navigation", sub-resources (images, scripts, fetch) and navigations
+inside frames other than form posts are not checked: they do not move the page the agent sees.
+Mode "requests" refuses those too (every request to another origin: stricter, and many real
+sites load from other origins); mode "off" routes nothing (open_app still keeps to the allowed
+origins). Each refusal is a `BlockedNavigation`, with the query string and fragment dropped (a
+GET form may carry a password there).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from pixelpilot.env.browser.config import url_origin
@@ -32,6 +35,7 @@ from pixelpilot.errors import ActionError
 
 __all__ = ["BlockedNavigation", "NavigationGuard", "navigation_origin", "resolve_open_app"]
 
+GuardMode = Literal["navigation", "requests", "off"]
 MAX_REDIRECTS = 10
 """Redirect hops the guard checks before it refuses a chain as too long."""
 _UNCHECKED_SCHEMES = frozenset({"about", "data", "blob"})
@@ -85,10 +89,12 @@ class NavigationGuard:
 
     Args:
         allowed: origins (see `navigation_origin`) that navigation may reach.
+        mode: what is checked (see the module's docstring).
     """
 
-    def __init__(self, allowed: Iterable[str]) -> None:
+    def __init__(self, allowed: Iterable[str], *, mode: GuardMode = "navigation") -> None:
         self.allowed: set[str] = set(allowed)
+        self.mode = mode
         self.blocked: list[BlockedNavigation] = []
         """Every refusal of the episode, oldest first."""
         self.home: Any = None
@@ -132,8 +138,10 @@ class NavigationGuard:
         return entry
 
     def install(self, context: Any) -> None:
-        """Route every request of `context` (a Playwright BrowserContext) through the guard."""
-        context.route("**/*", self.route)
+        """Route every request of `context` (a Playwright BrowserContext) through the guard
+        (nothing in mode "off")."""
+        if self.mode != "off":
+            context.route("**/*", self.route)
 
     def admits(self, page: Any) -> bool:
         """Whether the session may adopt `page` (a new Playwright page) as the agent's page.
@@ -152,7 +160,11 @@ class NavigationGuard:
     def route(self, route: Any, request: Any) -> None:
         """Decide one request: pass it on, or answer it with 204 and record the refusal."""
         if not request.is_navigation_request():
-            route.continue_()
+            if self.mode == "requests" and not self.allows(request.url):
+                route.abort("blockedbyclient")
+                self.record("request", request.url, request.method)
+            else:
+                route.continue_()
             return
         try:
             frame = request.frame
@@ -164,12 +176,14 @@ class NavigationGuard:
             self.start_url = None  # only the first navigation: the start page's scripts are not
             route.continue_()
             return
-        if not top and request.method != "POST":
+        strict = self.mode == "requests"
+        if not top and request.method != "POST" and not strict:
             route.continue_()
             return
         if not self.allows(request.url):
             popup = frame is None or (page is not None and page is not self.home)
-            kind = "form submission" if request.method == "POST" else "navigation"
+            kind = "navigation" if top else "frame navigation"
+            kind = "form submission" if request.method == "POST" else kind
             self._refuse(route, "pop-up window" if popup else kind, request.url, request.method)
             if popup:
                 self._close_popup(page)
