@@ -1,0 +1,136 @@
+"""Work reused across agent steps: prompt tokens computed and time to first token, per step.
+
+    python bench/step_reuse.py [--steps 15] [--image-history 0] [--model DIR]
+
+Two policies on the same checkpoint (default: the tiny one, built here; CPU, 1 thread, greedy)
+play the same episode on the fake environment, step by step in turn: one with
+`reuse_prefix=false` (every step prefills the whole prompt), one with the default prefix reuse.
+Per step: prompt tokens, tokens computed (prefilled), and the time to the first token (the
+generate() call up to its first logits, vision encoder included). The outputs of the two are
+checked to be identical at every step. The issue's targets: at step 10 with text history at most
+30% of the prompt is computed; with image_history=3 one vision-encoder call per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from pixelpilot.env import FakeEnv
+from pixelpilot.model import History, HistoryEntry
+from pixelpilot.model.qwen.tiny import build_tiny_checkpoint
+from pixelpilot.model.qwen.transformers_backend import Qwen25VLConfig, Qwen25VLPolicy
+from timing import machine  # bench/timing.py, beside this script
+
+
+class _FirstToken:
+    """A logits processor that notes when the first token's scores exist."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        if self.at is None:
+            self.at = time.perf_counter()
+        return scores
+
+
+class _Timed:
+    """Wraps a policy's generate() to time the first token and count vision-encoder calls."""
+
+    def __init__(self, policy: Qwen25VLPolicy) -> None:
+        self.policy = policy
+        self.first_token: list[float] = []
+        self.vision_calls = 0
+        self._generate = policy.model.generate
+        policy.model.generate = self._call
+        policy.model.model.visual.register_forward_hook(self._count)
+
+    def _count(self, *_: Any) -> None:
+        self.vision_calls += 1
+
+    def _call(self, **kwargs: Any) -> Any:
+        probe = _FirstToken()
+        kwargs["logits_processor"] = [*kwargs.get("logits_processor", []), probe]
+        start = time.perf_counter()
+        out = self._generate(**kwargs)
+        self.first_token.append((probe.at or time.perf_counter()) - start)
+        return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", type=Path, help="a local checkpoint (default: the tiny one)")
+    parser.add_argument("--steps", type=int, default=15)
+    parser.add_argument("--image-history", type=int, default=0)
+    args = parser.parse_args(argv)
+    print(machine())
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = args.model or build_tiny_checkpoint(Path(scratch) / "tiny")
+        options = {"cpu_threads": 1, "image_history": args.image_history, "max_new_tokens": 160}
+        runs = {
+            name: _Timed(
+                Qwen25VLPolicy.from_spec(
+                    str(folder), Qwen25VLConfig(**options, reuse_prefix=name == "reuse")
+                )
+            )
+            for name in ("plain", "reuse")
+        }
+        envs = {name: FakeEnv() for name in runs}
+        observations = {name: env.reset() for name, env in envs.items()}
+        histories = {name: History(goal="open settings and turn on wifi") for name in runs}
+        print(f"model: {folder}  image_history: {args.image_history}  steps: {args.steps}")
+        print(
+            f"{'step':>4} {'prompt':>7} {'computed (reuse)':>17} {'share':>6} "
+            f"{'ttft plain ms':>13} {'ttft reuse ms':>13} {'vision calls':>12}"
+        )
+        shares = []
+        for step in range(1, args.steps + 1):
+            texts = {}
+            for name, timed in runs.items():
+                calls = timed.vision_calls
+                prediction = timed.policy.predict(observations[name], histories[name])
+                texts[name] = prediction.raw_text
+                timed.vision_calls_step = timed.vision_calls - calls  # type: ignore[attr-defined]
+                entry = HistoryEntry(
+                    action=prediction.action,
+                    raw_text=prediction.raw_text,
+                    error=prediction.error,
+                    screenshot=observations[name].screenshot,
+                    screen_size=observations[name].size,
+                )
+                histories[name] = History(histories[name].goal, (*histories[name].steps, entry))
+                action = prediction.action
+                if action is not None and action.type in envs[name].supported_actions:
+                    envs[name].execute(action)
+                observations[name] = envs[name].observe()
+            if texts["plain"] != texts["reuse"]:
+                print(f"step {step}: outputs differ", file=sys.stderr)
+                return 1
+            reuse = runs["reuse"].policy.last_reuse
+            shares.append(reuse.computed / reuse.total)
+            print(
+                f"{step:4} {reuse.total:7} {reuse.computed:17} {shares[-1]:6.0%} "
+                f"{runs['plain'].first_token[-1] * 1000:13.1f} "
+                f"{runs['reuse'].first_token[-1] * 1000:13.1f} "
+                f"{runs['reuse'].vision_calls_step:12}"  # type: ignore[attr-defined]
+            )
+        plain, reused = runs["plain"].first_token, runs["reuse"].first_token
+        print(
+            f"time to first token, median over steps 2-{args.steps}: plain "
+            f"{statistics.median(plain[1:]) * 1000:.1f} ms, reuse "
+            f"{statistics.median(reused[1:]) * 1000:.1f} ms; outputs identical at every step"
+        )
+        if len(shares) >= 10:
+            print(f"computed share at step 10: {shares[9]:.0%} (target <= 30% with text history)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
