@@ -250,3 +250,11 @@ def test_long_or_hostile_text_is_rated_in_linear_time() -> None:
     elapsed = time.perf_counter() - began
     print(f"{len(texts)} hostile texts of up to 20,000 characters rated in {elapsed:.2f} s")
     assert elapsed < 10, "about 0.5 s here; one quadratic rule alone takes longer than this"
+
+
+def test_a_secret_placeholder_is_not_rated_by_its_shape() -> None:
+    """`<secret:NAME>` looks like nothing in particular; the secrets layer rates it by where
+    it is bound, so the shape detectors leave it alone."""
+    for text in ("<secret:PP_TEST_PASSWORD>", "<secret:GITHUB_TOKEN_FOR_THE_CI_RUNNER_42>"):
+        assert assess(Type(text=text), DESKTOP).level == "low"
+    assert assess(Type(text="password: <secret:X>"), DESKTOP).rule == "password-labelled"

@@ -75,11 +75,16 @@ _FILE_NAME = re.compile(r"[\w.-]+\.[A-Za-z][A-Za-z0-9]{1,4}")
 _WEAK_SYMBOLS = frozenset("._-")
 
 
+_PLACEHOLDER = re.compile(r"<secret:[^<>\s]+>")
+
+
 def _single_word(text: str) -> str | None:
+    """The text as one word, or None: several words, a URL, or a `<secret:NAME>` placeholder
+    (whose risk is its binding's business, not its shape's)."""
     word = text.strip()
     if not word or any(c.isspace() for c in word) or "://" in word:
         return None
-    return word
+    return None if _PLACEHOLDER.fullmatch(word) else word
 
 
 def _password_like(text: str, context: RiskContext) -> str | None:
@@ -88,6 +93,8 @@ def _password_like(text: str, context: RiskContext) -> str | None:
         return None
     if "/" in word or "\\" in word or _FILE_NAME.fullmatch(word):
         return None
+    if word.startswith("=") or ("(" in word and ")" in word):
+        return None  # a spreadsheet formula or a call in code, not a password
     symbol = any(not c.isalnum() and c not in _WEAK_SYMBOLS for c in word)
     classes = sum(
         (
@@ -98,7 +105,7 @@ def _password_like(text: str, context: RiskContext) -> str | None:
         )
     )
     letters = sum(c.isalpha() for c in word)
-    if classes >= 3 and letters >= 3 and (symbol or len(word) >= 10):
+    if classes >= 3 and letters >= 3 and (symbol or len(word) >= 12):
         return "letters, digits and symbols mixed"
     return None
 
