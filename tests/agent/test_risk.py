@@ -90,8 +90,10 @@ def test_navigation_is_checked_against_the_allowed_origins() -> None:
     assert off.level == "high" and "http://127.0.0.1:8001" in off.reason
     listed = RiskContext("browser", url=page.url, allowed_origins=("https://docs.example.org/",))
     assert assess(OpenApp(name="https://docs.example.org/x"), listed).level == "low"
-    # With an explicit list, the current page is not implicitly allowed.
-    assert assess(OpenApp(name="http://127.0.0.1:8000/"), listed).level == "high"
+    assert assess(OpenApp(name="http://127.0.0.1:8000/"), listed).level == "low", "its own page"
+    assert assess(OpenApp(name="http://127.0.0.1:8001/"), listed).level == "high"
+    nowhere = RiskContext("android", app="com.android.chrome")
+    assert assess(OpenApp(name="https://docs.example.org/"), nowhere).level == "high"
 
 
 def test_blocked_wins_over_high() -> None:
@@ -249,7 +251,7 @@ def test_long_or_hostile_text_is_rated_in_linear_time() -> None:
         assess(OpenApp(name=text), RiskContext("browser"))
     elapsed = time.perf_counter() - began
     print(f"{len(texts)} hostile texts of up to 20,000 characters rated in {elapsed:.2f} s")
-    assert elapsed < 10, "about 0.5 s here; one quadratic rule alone takes longer than this"
+    assert elapsed < 20, "0.5-2 s here; one quadratic pattern took 6-10 s for each such text"
 
 
 def test_a_secret_placeholder_is_not_rated_by_its_shape() -> None:

@@ -29,7 +29,7 @@ Rule format (a `[[safety.rules]]` entry of a config file, or one dict of `DEFAUL
               letters, digits and symbols that is no e-mail, URL, path or file name),
               "token_like" (one 24+ character word of letters and digits, not hexadecimal, with
               at least 4 bits of entropy per character), "off_origin" (open_app with a URL whose
-              origin is not among the allowed origins; with none given, the current page's)
+              origin is neither the current page's nor among the allowed origins)
 
 A rule matches when every condition it has holds; a rule with only `actions` matches every
 action of those types. Of all matching rules the most severe wins (the first among equals).
@@ -103,8 +103,8 @@ class RiskContext:
         platform: "desktop", "browser" or "android".
         url: the current page (browser).
         app: the foreground app (android: the package) or window title (desktop).
-        allowed_origins: origins (scheme://host[:port]) navigation may reach (browser); when
-            empty, the current page's origin is the only one.
+        allowed_origins: origins (scheme://host[:port]) navigation may reach besides the
+            current page's own (browser).
     """
 
     platform: Platform

@@ -128,9 +128,8 @@ def _off_origin(text: str, context: RiskContext) -> str | None:
     if not re.match(r"[a-zA-Z][\w+.-]*://", name):
         return None  # an app name, a relative path or a sandbox: page
     target = origin(name)
-    allowed = {o for o in map(origin, context.allowed_origins) if o}
-    if not allowed and context.url and origin(context.url):
-        allowed = {str(origin(context.url))}
+    # The page the agent is on is where the task is (the browser keeps it on allowed origins).
+    allowed = {o for o in map(origin, (*context.allowed_origins, context.url or "")) if o}
     if target is not None and target in allowed:
         return None
     shown = ", ".join(sorted(allowed)) or "none"
