@@ -20,6 +20,7 @@ wall-clock budget is enforced between calls (not by SIGALRM) in a worker thread.
 
 from __future__ import annotations
 
+import collections
 import math
 import queue
 import threading
@@ -144,7 +145,6 @@ class _Chunk:
     first: int  # position of the chunk's first sample in benchmark order
     samples: list[Any]
     attempt: int = 0
-    avoid: int | None = None  # the worker whose death this chunk is retried after
 
 
 class _Pool:
@@ -174,6 +174,7 @@ class _Pool:
         self.alive = workers
         self.busy = 0
         self.pending = 0  # chunks handed out and not yet kept (a retry stays pending)
+        self.retries: collections.deque[_Chunk] = collections.deque()
         self.threads = [
             threading.Thread(target=self._worker, args=(k,), name=f"eval-worker-{k}", daemon=True)
             for k in range(workers)
@@ -189,14 +190,11 @@ class _Pool:
         try:
             handle = self.executor.open(k)
             while not self.stop.is_set():
-                item = self.work.get()
+                item = self._next()
                 if item is None:
                     return
-                if item.avoid == k and self.alive > 1:
-                    self.put(item)  # let another worker take the retry
-                    continue
                 if not self._run(k, handle, item):
-                    return  # this worker is gone
+                    return  # this worker is gone: its chunk went to the others
         except BaseException as exc:  # re-raised by the main thread
             self._fail(exc)
         finally:
@@ -210,6 +208,18 @@ class _Pool:
                     self.executor.close(handle)
                 except Exception as exc:  # a failed close must not hide the run's result
                     self._fail(exc)
+
+    def _next(self) -> _Chunk | None:
+        """A retry first, else the next new chunk; None at the end or when stopped."""
+        while not self.stop.is_set():
+            with self.lock:
+                if self.retries:
+                    return self.retries.popleft()
+            try:
+                return self.work.get(timeout=0.05)
+            except queue.Empty:
+                continue
+        return None
 
     def _set_busy(self, delta: int) -> None:
         with self.lock:
@@ -225,7 +235,10 @@ class _Pool:
             records = self.executor.predict(handle, chunk.samples, local)
         except WorkerLost as exc:
             if chunk.attempt < RETRIES and self.alive > 1:
-                self.put(_Chunk(chunk.first, chunk.samples, chunk.attempt + 1, avoid=k))
+                # Never blocks (a full queue of new chunks must not strand a retry); this
+                # thread stops, so another worker takes it.
+                with self.lock:
+                    self.retries.append(_Chunk(chunk.first, chunk.samples, chunk.attempt + 1))
             else:
                 for sample in chunk.samples:
                     local.add("worker died", sample.id, f"{exc} (retried {chunk.attempt}x)")
