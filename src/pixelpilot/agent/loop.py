@@ -102,6 +102,7 @@ class _Episode:
         self.repeats = 0
         self.last_key: tuple[str, str] | None = None
         self.answer: str | None = None
+        self.blocked_seen = 0  # how many of the environment's blocked navigations were recorded
 
     def run_step(self, index: int, obs: Observation, capture_s: float) -> None:
         step = Step(index=index, observation=obs, started_at=time.time())
@@ -209,7 +210,6 @@ class _Episode:
                 }
             )
         start = time.perf_counter()
-        seen = len(getattr(self.env, "blocked_navigations", ()))
         try:
             with self.deadline.guard(f"executing {action.type}"):
                 execution = self.env.execute(action)
@@ -227,7 +227,11 @@ class _Episode:
         self.consecutive_errors = 0
         # What the environment refused on its own (a navigation to another origin) is shown to
         # the policy as feedback, like a denial.
-        step.blocked = tuple(str(b) for b in getattr(self.env, "blocked_navigations", ())[seen:])
+        # Everything refused since the last step counts, also during reset or capture (a
+        # redirect on load, a meta refresh).
+        refused = getattr(self.env, "blocked_navigations", ())
+        step.blocked = tuple(str(b) for b in refused[self.blocked_seen :])
+        self.blocked_seen = len(refused)
         if step.blocked:
             step.error, step.error_kind = "; ".join(step.blocked), "blocked"
         return None
@@ -343,12 +347,18 @@ def run_episode(
         ended_at=time.time(),
         error_type=error_type,
         user_mistake=user_mistake,
-        safety=settings.describe(task),
+        safety={**settings.describe(task), **_env_origins(env)},
     )
     if recorder is not None:
         recorder.close()
         recorder.finish(trajectory.result())
     return trajectory
+
+
+def _env_origins(env: Environment) -> dict[str, list[str]]:
+    """The origins the environment itself allowed navigation to (browser), for the record."""
+    allowed = getattr(env, "allowed", None)
+    return {"env_allowed_origins": sorted(allowed)} if allowed else {}
 
 
 def _evaluate(

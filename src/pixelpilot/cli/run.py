@@ -31,7 +31,7 @@ from pixelpilot.cli.safety import (
     load_secrets,
     safety_settings,
 )
-from pixelpilot.env import Environment, create_env
+from pixelpilot.env import ENVIRONMENTS, Environment, create_env
 from pixelpilot.env.tasks import resolve_task
 from pixelpilot.errors import ConfigError, PixelpilotError
 from pixelpilot.model import create_policy
@@ -147,6 +147,18 @@ def summary(trajectory: Trajectory) -> str:
 CLOSE_SECONDS = 3.0
 
 
+def with_allowed_origins(
+    env_name: str, options: dict[str, Any], origins: tuple[str, ...]
+) -> dict[str, Any]:
+    """`options` with `origins` added to the environment's `allowed_origins`, when its config
+    has that option (the browser's navigation guard)."""
+    config = getattr(ENVIRONMENTS.load(env_name), "Config", None)
+    if config is None or "allowed_origins" not in getattr(config, "model_fields", {}):
+        return options
+    merged = [*options.get("allowed_origins", []), *origins]
+    return {**options, "allowed_origins": list(dict.fromkeys(merged))}
+
+
 def close_within(close: Callable[[], None], what: str) -> None:
     """Call `close`, giving up after CLOSE_SECONDS (a hung browser or model must not keep the
     command running past its budget); a failure to close is one line on stderr."""
@@ -186,6 +198,8 @@ def handle(args: argparse.Namespace) -> int:
     model_opts = model_options(args, config)
     out = Path(settings["out"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{slug(task.goal)}")
     safety = safety_settings(args, config, screenshots=out)
+    if safety.allowed_origins:  # [safety] allowed_origins also widen the browser's own guard
+        env_opts = with_allowed_origins(args.env, env_opts, safety.allowed_origins)
     console = Console(highlight=False, markup=False, soft_wrap=True)
 
     def show(line: str) -> None:
