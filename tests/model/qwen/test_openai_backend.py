@@ -67,7 +67,9 @@ def test_request_body_and_a_good_reply(server: FakeServer, monkeypatch: pytest.M
     (body,) = server.requests
     assert server.paths == ["/v1/chat/completions"]
     assert server.headers[0]["Authorization"] == "Bearer sk-test"
-    assert set(body) == {"model", "messages", "temperature", "max_tokens"}
+    # server_constraint=auto sends vLLM's structured-outputs grammar first
+    assert set(body) == {"model", "messages", "temperature", "max_tokens", "structured_outputs"}
+    assert body["structured_outputs"]["grammar"].startswith("root ::= ")
     assert (body["model"], body["temperature"], body["max_tokens"]) == ("qwen-test", 0.2, 128)
     system, user = body["messages"]
     assert system == {"role": "system", "content": system_text("mobile_use", Size(1092, 2408))}
@@ -152,14 +154,21 @@ def test_persistent_5xx_gives_up_after_max_retries(server: FakeServer) -> None:
 
 
 def test_400_is_one_clear_error_with_the_servers_message(server: FakeServer) -> None:
-    server.replies.append(
-        Reply(400, {"error": {"message": "The model `qwen-test` does not exist.", "code": 404}})
+    missing = Reply(
+        400, {"error": {"message": "The model `qwen-test` does not exist.", "code": 404}}
     )
+    server.replies += [missing, missing]  # constrained, then the same without the constraint
+    policy = _policy(server, max_retries=3)
     with pytest.raises(
         PolicyError, match=re.escape("HTTP 400: The model `qwen-test` does not exist.")
     ):
-        _policy(server, max_retries=3).predict(_phone(), HISTORY)
-    assert len(server.requests) == 1
+        policy.predict(_phone(), HISTORY)
+    assert len(server.requests) == 2  # no retries of a 400
+    assert (
+        "structured_outputs" in server.requests[0]
+        and "structured_outputs" not in server.requests[1]
+    )
+    assert policy.describe()["server_constraint"] == "vllm"  # not the constraint's fault: kept
 
 
 def test_timeout_then_success(server: FakeServer) -> None:
@@ -286,7 +295,9 @@ def test_grounding_without_prefill_sends_no_assistant_turn(server: FakeServer) -
     policy = _policy(server, grounding=True, grounding_prefill=False)
     prediction = policy.predict(_phone(), HISTORY)
     (body,) = server.requests
-    assert set(body) == {"model", "messages", "temperature", "max_tokens"}
+    # server_constraint=auto sends vLLM's structured-outputs grammar first
+    assert set(body) == {"model", "messages", "temperature", "max_tokens", "structured_outputs"}
+    assert body["structured_outputs"]["grammar"].startswith("root ::= ")
     assert [m["role"] for m in body["messages"]] == ["system", "user"]
     # Without the prefill a continuation-only reply is the model's mistake, not completed.
     assert prediction.action is None and prediction.raw_text == "I see it.\n" + CONTINUATION

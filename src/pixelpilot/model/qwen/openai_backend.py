@@ -22,6 +22,12 @@ same as the in-process backend (coordinates in the resized frame, mapped back pe
 server that extracts tool calls itself (vLLM's hermes parser) returns them in
 `tool_calls`; they are turned back into `<tool_call>` text first.
 
+Server-side constraint (`server_constraint`, default auto): the body also carries the tool-call
+grammar for vLLM or SGLang to enforce while decoding (`qwen.server_constraint`). A server that
+refuses a constrained request but answers it unconstrained gets the next flavour, then none,
+with one logged line (a request refused for another reason keeps its own error and the
+flavour); `describe()` records which is in use.
+
 Failures: a timeout, a connection error, HTTP 429 or a 5xx is retried with exponential backoff
 (`max_retries` extra attempts, tenacity), then a PolicyError; any other 4xx is one PolicyError
 quoting the server's message; a reply without choices is a PolicyError. A model mistake in the
@@ -37,6 +43,7 @@ import base64
 import contextlib
 import io
 import json
+import logging
 import os
 import socket
 import time
@@ -55,6 +62,7 @@ from pixelpilot.model.qwen.grounding import GroundingOptions
 from pixelpilot.model.qwen.jsontext import JsonTextError, loads
 from pixelpilot.model.qwen.prompt import ImagePart, Message
 from pixelpilot.model.qwen.protocol import build_turn, prediction_from_reply
+from pixelpilot.model.qwen.server_constraint import ServerConstraint, Setting
 from pixelpilot.model.qwen.vision import CHECKPOINT_BUDGET, PixelBudget
 
 
@@ -74,13 +82,23 @@ class OpenAICompatConfig(GroundingOptions):
     temperature: float = Field(0.0, ge=0, description="0 = greedy")
     max_tokens: int = Field(256, gt=0, description="tokens generated per step")
     image_history: int = Field(0, ge=0, description="earlier screenshots sent as turns")
+    server_constraint: Setting = Field(
+        "auto",
+        description="constrain decoding on the server: vllm (structured outputs grammar), "
+        "sglang (ebnf), auto (vllm, then sglang, then off when rejected) or off",
+    )
 
 
 CONNECT_CHECK_SECONDS = 5.0
+logger = logging.getLogger(__name__)
 
 
 class _Transient(Exception):
     """A failure worth retrying (timeout, connection refused, 429, 5xx)."""
+
+
+class _Refused(PolicyError):
+    """The server refused the request (a 4xx other than 429): not worth the same retry."""
 
 
 def to_openai_messages(messages: list[Message]) -> list[dict[str, Any]]:
@@ -154,6 +172,7 @@ class OpenAICompatPolicy(PolicyBase):
         self.budget = PixelBudget(config.min_pixels, config.max_pixels)
         self.image_history = config.image_history
         self.spec = f"openai:{base_url}#{model}"
+        self.constraint = ServerConstraint(config.server_constraint)
 
     @classmethod
     def from_spec(cls, argument: str, config: OpenAICompatConfig) -> OpenAICompatPolicy:
@@ -181,7 +200,18 @@ class OpenAICompatPolicy(PolicyBase):
             body.update(continue_final_message=True, add_generation_prompt=False)
         body.update(temperature=self.config.temperature, max_tokens=self.config.max_tokens)
         prepared = time.perf_counter()
-        reply = _reply_text(self._post(body))
+        fields = self.constraint.fields(turn)
+        try:
+            answer = self._post({**body, **fields})
+        except _Refused as exc:
+            if not fields:
+                raise
+            # The same request without the constraint: if the server refuses that too, the
+            # request itself is wrong (its error is raised, the flavour kept); if it answers,
+            # the constraint was refused: drop that flavour for the rest of the run.
+            answer = self._post(body)
+            logger.warning(self.constraint.rejected(str(exc)))
+        reply = _reply_text(answer)
         timings = {"preprocess": prepared - started, "request": time.perf_counter() - prepared}
         return prediction_from_reply(reply, turn, timings)
 
@@ -236,7 +266,7 @@ class OpenAICompatPolicy(PolicyBase):
             message = _server_message(exc)
             if exc.code == 429 or exc.code >= 500:
                 raise _Transient(f"HTTP {exc.code}: {message}") from exc
-            raise PolicyError(f"{self.url} answered HTTP {exc.code}: {message}") from exc
+            raise _Refused(f"{self.url} answered HTTP {exc.code}: {message}") from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             raise _Transient(f"{type(reason).__name__}: {reason}") from exc
@@ -261,6 +291,7 @@ class OpenAICompatPolicy(PolicyBase):
             "image_history": self.image_history,
             "grounding": self.config.grounding,
             "grounding_prefill": self.config.grounding and self.config.grounding_prefill,
+            "server_constraint": self.constraint.active,
         }
 
 
