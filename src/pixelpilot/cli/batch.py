@@ -2,9 +2,10 @@
 
 Each task (see `pixelpilot.evals.parallel.jobs` for the file format) runs in its own run
 directory `OUT/NAME/` exactly as `pixelpilot run` writes one; `OUT/summary.json` and a table on
-stdout summarise them. One policy serves every worker through the batching front, in batches
-of up to N (one request per worker). Exit status: 0 when every task counts as done, 1
-otherwise, 130 on Ctrl-C (after the running tasks end; no summary is written then).
+stdout summarise them. With `--ray auto|local|ADDRESS` the tasks run in Ray actors and the
+driver writes their run directories. One policy serves every worker through the batching
+front, in batches of up to N (one request per worker). Exit status: 0 when every task counts
+as done, 1 otherwise, 130 on Ctrl-C (after the running tasks end; no summary is written then).
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ from pixelpilot.cli.safety import describe_secrets, load_secrets, safety_setting
 from pixelpilot.env import ENVIRONMENTS, Environment, create_env
 from pixelpilot.env.tasks import resolve_task
 from pixelpilot.errors import ConfigError, PixelpilotError
-from pixelpilot.evals.parallel.jobs import JobResult, TaskLine, read_tasks, run_jobs, write_summary
+from pixelpilot.evals.parallel.jobs import (
+    JobResult,
+    LocalTasks,
+    TaskExecutor,
+    TaskLine,
+    read_tasks,
+    run_jobs,
+    write_summary,
+)
 from pixelpilot.model import Policy, create_policy
 from pixelpilot.registry import validate_options
 from pixelpilot.versions import versions
@@ -63,8 +72,6 @@ def handle_batch(args: argparse.Namespace) -> int:
                           "one with --task")  # fmt: skip
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
-    if getattr(args, "ray", None):
-        raise ConfigError("--ray for run --tasks is not available yet; use --workers N")
     lines = read_tasks(Path(args.tasks))
     secrets = load_secrets(args, config)
     base_opts = env_options(args, config)
@@ -83,9 +90,8 @@ def handle_batch(args: argparse.Namespace) -> int:
     # Headless gate: a prompt from many workers at once cannot be answered.
     safety = dataclasses.replace(safety_settings(args, config, screenshots=None), ask=None)
     model_opts = model_options(args, config)
-    policy = create_policy(args.model, model_opts)
     console = Console(highlight=False, markup=False, soft_wrap=True)
-    context = _Context(args, settings, base_opts, model_opts, out, safety, secrets)
+    context = _Context(args, settings, base_opts, model_opts, safety, secrets)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
     def done(result: JobResult, busy: int) -> None:
@@ -95,14 +101,34 @@ def handle_batch(args: argparse.Namespace) -> int:
             f"{result.steps} step(s){_verdict(result)} (busy {busy}/{args.workers})"))  # fmt: skip
 
     finished = [0]
+    ray_started = False
+    policy: Policy | None = None
     try:
+        executor: TaskExecutor
+        if args.ray:
+            from pixelpilot.evals.parallel.ray_backend import connect, policy_for_ray
+            from pixelpilot.evals.parallel.ray_tasks import RayTasks
+
+            ray_started = connect(args.ray)
+            policy, target = policy_for_ray(
+                args.model, model_opts, batch_size=args.workers, workers=args.workers
+            )
+            executor = RayTasks(target, context.run_one, out, workers=args.workers, env=args.env)
+        else:
+            policy = create_policy(args.model, model_opts)
+            executor = LocalTasks(policy, context.run_one, out, workers=args.workers,
+                                  batch_size=args.workers)  # fmt: skip
         check = getattr(policy, "check_ready", None)
         if check is not None:
             check()
-        results = run_jobs(lines, policy, context.run_one, workers=args.workers,
-                           batch_size=args.workers, on_done=done)  # fmt: skip
+        results = run_jobs(lines, executor, on_done=done)
     finally:
-        close_within(policy.close, "the policy")
+        if policy is not None:
+            close_within(policy.close, "the policy")
+        if ray_started:
+            from pixelpilot.evals.parallel.ray_backend import import_ray
+
+            import_ray().shutdown()
     info = {"model": args.model, "env": args.env, "workers": args.workers,
             "tasks_file": str(args.tasks), "started_at": started}  # fmt: skip
     write_summary(out / "summary.json", results, info)
@@ -134,16 +160,16 @@ class _Context:
     settings: dict[str, Any]
     base_opts: dict[str, Any]
     model_opts: dict[str, Any]
-    out: Path
     safety: SafetySettings
     secrets: Secrets
 
-    def run_one(self, line: TaskLine, policy: Policy) -> JobResult:
-        """One task on a worker thread: build its environment, run, close (bounded)."""
+    def run_one(self, line: TaskLine, policy: Policy, root: Path) -> JobResult:
+        """One task on a worker thread (here, or in a Ray actor): build its environment, run
+        into `root/NAME/`, close (bounded)."""
         from pixelpilot.cli.run import close_within
 
         began = time.perf_counter()
-        run_dir = self.out / line.name
+        run_dir = root / line.name
         task, _ = resolve_task(line.task)
         task = self.secrets.hide_in_task(task)
         opts = {**self.base_opts, **line.env_opts}

@@ -8,9 +8,7 @@ config file's [model.NAME] table.
 from __future__ import annotations
 
 import argparse
-import functools
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -208,30 +206,21 @@ def evaluate_on_ray(
     """
     from pixelpilot.evals.parallel.ray_backend import (
         RayExecutor,
-        RemotePolicy,
         connect,
         import_ray,
-        start_policy,
+        policy_for_ray,
     )
 
     started = connect(args.ray)
-    ray = import_ray()
-    factory = functools.partial(create_policy, args.model, options)
     policy: Policy | None = None
     try:
-        target: RemotePolicy | Callable[[], Policy]
-        if args.model.startswith("openai:"):
-            policy = factory()  # the driver's own client: provenance only
-            target = factory
-        else:
-            gpus = args.ray_gpus
-            if gpus is None:
-                has_gpu = ray.cluster_resources().get("GPU", 0) >= 1
-                gpus = 1.0 if has_gpu and args.model.startswith("qwen25vl:") else 0.0
-            remote = start_policy(
-                factory, batch_size=args.batch_size, workers=args.workers, num_gpus=gpus
-            )
-            policy = target = remote
+        policy, target = policy_for_ray(
+            args.model,
+            options,
+            batch_size=args.batch_size,
+            workers=args.workers,
+            num_gpus=args.ray_gpus,
+        )
         executor = RayExecutor(benchmark, target, workers=args.workers)
         return evaluate(
             benchmark,
@@ -251,7 +240,7 @@ def evaluate_on_ray(
             policy.close()
         benchmark.close()
         if started:
-            ray.shutdown()
+            import_ray().shutdown()
 
 
 def summary_line(result: EvalResult) -> str:

@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pixelpilot.agent.batching import BatchingPolicy
 from pixelpilot.errors import ConfigError
+from pixelpilot.evals.parallel.pool import WorkerLost
 from pixelpilot.model import Policy
 
 TASK_KEYS = {"task", "env_opts", "max_steps", "max_seconds", "name"}
@@ -149,70 +150,136 @@ def read_tasks(path: Path) -> list[TaskLine]:
     return out
 
 
-RunOne = Callable[[TaskLine, Policy], JobResult]
+RunOne = Callable[[TaskLine, Policy, Path], JobResult]
+"""Runs one task with the policy it is given, writing its run directory under the folder it
+is given; it records its own failures (an environment that does not start is that task's
+env_error): an exception it raises stops the run."""
+
+
+class TaskExecutor(Protocol):
+    """Where tasks run (see `LocalTasks`; the Ray backend's `RayTasks`): `open(k)` on worker
+    thread k returns its handle, `run(handle, line)` runs one task (raises WorkerLost when the
+    worker is gone), `close(handle)`, and `shutdown()` once the run is over."""
+
+    workers: int
+
+    def open(self, k: int) -> Any: ...
+
+    def run(self, handle: Any, line: TaskLine) -> JobResult: ...
+
+    def close(self, handle: Any) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class LocalTasks:
+    """Worker threads here sharing `policy` through one `BatchingPolicy` of `batch_size`;
+    run directories go under `out`."""
+
+    def __init__(
+        self, policy: Policy, run_one: RunOne, out: Path, *, workers: int, batch_size: int
+    ) -> None:
+        if workers < 1:
+            raise ConfigError(f"--workers must be at least 1, got {workers}")
+        self.workers = workers
+        self.run_one = run_one
+        self.out = out
+        self.front = BatchingPolicy(policy, batch_size=batch_size)
+
+    def open(self, k: int) -> None:
+        return None
+
+    def run(self, handle: Any, line: TaskLine) -> JobResult:
+        self.front.attach()
+        try:
+            return self.run_one(line, self.front, self.out)
+        finally:
+            self.front.detach()
+
+    def close(self, handle: Any) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        self.front.close()
 
 
 def run_jobs(
     lines: Sequence[TaskLine],
-    policy: Policy,
-    run_one: RunOne,
+    executor: TaskExecutor,
     *,
-    workers: int,
-    batch_size: int,
     on_done: Callable[[JobResult, int], None] | None = None,
 ) -> list[JobResult]:
-    """Run every task on `workers` threads; the results in task order.
+    """Run every task on the executor's workers; the results in task order.
+
+    A task whose worker died runs once more on another worker, then is recorded with status
+    `error`. The executor is shut down at the end.
 
     Args:
         lines: the tasks.
-        policy: the one policy (wrapped in a `BatchingPolicy` of `batch_size` for the run).
-        run_one: runs one task with the policy it is given (on a worker thread) and returns
-            its result; it must record its own failures (an environment that does not start
-            is that task's env_error), since an exception it raises stops the run.
-        workers: worker threads (>= 1).
-        batch_size: the most items per `predict_batch` call.
+        executor: where they run.
         on_done: called after each task with its result and the number of busy workers.
 
     Raises:
-        ConfigError: workers < 1.
         KeyboardInterrupt: Ctrl-C (workers finish their current task first).
-        Whatever `run_one` raised first.
+        Whatever a task raised first.
     """
-    if workers < 1:
-        raise ConfigError(f"--workers must be at least 1, got {workers}")
-    todo: queue.Queue[TaskLine] = queue.Queue()
+    todo: queue.Queue[tuple[TaskLine, int]] = queue.Queue()
     for line in lines:
-        todo.put(line)
+        todo.put((line, 0))
     results: dict[int, JobResult] = {}
     errors: list[BaseException] = []
     stop = threading.Event()
     lock = threading.Lock()
-    front = BatchingPolicy(policy, batch_size=batch_size)
+    state = {"busy": 0, "alive": min(executor.workers, len(lines))}
 
-    def worker() -> None:
-        while not stop.is_set():
-            try:
-                line = todo.get_nowait()
-            except queue.Empty:
-                return
-            front.attach()
-            try:
-                result = run_one(line, front)
-            except BaseException as exc:  # re-raised by the caller's thread
+    def keep(result: JobResult) -> None:
+        with lock:
+            results[result.line.index] = result
+            if on_done is not None:
+                on_done(result, state["busy"])
+
+    def work(k: int) -> None:
+        handle = None
+        try:
+            handle = executor.open(k)
+            while not stop.is_set() and len(results) < len(lines):
+                try:
+                    line, attempt = todo.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                began = time.perf_counter()
                 with lock:
-                    errors.append(exc)
-                stop.set()
-                return
-            finally:
-                front.detach()
+                    state["busy"] += 1
+                try:
+                    result = executor.run(handle, line)
+                except WorkerLost as exc:
+                    if attempt < 1 and state["alive"] > 1:
+                        todo.put((line, attempt + 1))  # another worker takes it
+                    else:
+                        keep(JobResult(line, "error", 0, None, time.perf_counter() - began,
+                                       "", f"{exc} (retried {attempt}x)"))  # fmt: skip
+                    return
+                finally:
+                    with lock:
+                        state["busy"] -= 1
+                keep(result)
+        except BaseException as exc:  # re-raised by the caller's thread
             with lock:
-                results[line.index] = result
-                if on_done is not None:
-                    on_done(result, front.busy)
+                errors.append(exc)
+            stop.set()
+        finally:
+            with lock:
+                state["alive"] -= 1
+                stranded = state["alive"] == 0 and len(results) < len(lines)
+            if stranded and not stop.is_set():
+                errors.append(WorkerLost("every worker died; the finished tasks are kept"))
+                stop.set()
+            if handle is not None:
+                executor.close(handle)
 
     threads = [
-        threading.Thread(target=worker, name=f"task-worker-{k}", daemon=True)
-        for k in range(min(workers, len(lines)))
+        threading.Thread(target=work, args=(k,), name=f"task-worker-{k}", daemon=True)
+        for k in range(state["alive"])
     ]
     for thread in threads:
         thread.start()
@@ -227,7 +294,7 @@ def run_jobs(
                 thread.join(timeout=0.2)
         raise
     finally:
-        front.close()
+        executor.shutdown()
     if errors:
         raise errors[0]
     return [results[line.index] for line in lines if line.index in results]

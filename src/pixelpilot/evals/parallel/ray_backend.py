@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -36,8 +37,14 @@ from pixelpilot.model import History, Policy, Prediction
 
 INSTALL = "pip install 'pixelpilot[ray]'"
 PLACE_SECONDS = 120.0  # how long a worker may wait for a node with its resources
-# Custom resources a benchmark's workers ask for, when some node advertises them.
-RESOURCES: dict[str, dict[str, float]] = {"miniwob": {"browser": 1.0}}
+# Custom resources a benchmark's or an environment's workers ask for, when some node
+# advertises them (`ray start --resources '{"browser": 8}'`).
+RESOURCES: dict[str, dict[str, float]] = {
+    "miniwob": {"browser": 1.0},
+    "browser": {"browser": 1.0},
+    "desktop": {"display": 1.0},
+    "android": {"android": 1.0},
+}
 
 
 def import_ray() -> ModuleType:
@@ -154,6 +161,33 @@ def start_policy(
     )
     handle = actor.remote(factory, batch_size, max_wait)
     return RemotePolicy(handle, ray.get(handle.info.remote()))
+
+
+def policy_for_ray(
+    spec: str,
+    options: dict[str, Any],
+    *,
+    batch_size: int,
+    workers: int,
+    num_gpus: float | None = None,
+) -> tuple[Policy, RemotePolicy | Callable[[], Policy]]:
+    """The policy for a Ray run: (what the driver calls and closes, what workers get).
+
+    An `openai:` spec: the driver builds its own client (for provenance) and each worker builds
+    one from the factory, so requests go straight to the server (vLLM, SGLang: they batch and
+    scale themselves). Any other spec: one `PolicyServer` actor, on a GPU when `num_gpus` says
+    so (default: 1 for qwen25vl when the cluster has a GPU, else 0).
+    """
+    from pixelpilot.model import create_policy
+
+    factory = functools.partial(create_policy, spec, options)
+    if spec.startswith("openai:"):
+        return factory(), factory
+    if num_gpus is None:
+        has_gpu = import_ray().cluster_resources().get("GPU", 0) >= 1
+        num_gpus = 1.0 if has_gpu and spec.startswith("qwen25vl:") else 0.0
+    remote = start_policy(factory, batch_size=batch_size, workers=workers, num_gpus=num_gpus)
+    return remote, remote
 
 
 class EvalWorker:
