@@ -1,8 +1,9 @@
-"""Prefix KV-cache reuse across steps gives the same greedy results as recomputing everything.
+"""Reuse across steps (prefix KV cache, vision embeddings) gives the same greedy results.
 
-Two policies on the tiny checkpoint, one with `reuse_prefix` and one without, play the same
-10-step episode on the fake environment; every step's output must be identical, and the
-reusing one must prefill only the new part of each prompt.
+Two policies on the tiny checkpoint, one with `reuse_prefix`/`reuse_vision` and one without,
+play the same 10-step episode on the fake environment; every step's output must be identical,
+the reusing one must prefill only the new part of each prompt and, with image history, encode
+only the new screenshot.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ pytestmark = pytest.mark.torch
 GOAL = "open settings and turn on wifi"
 
 
-def _episode(policy: Qwen25VLPolicy, steps: int) -> tuple[list[str], list[Reuse]]:
-    """Raw outputs and reuse figures of a `steps`-step episode (every action executed)."""
+def _episode(
+    policy: Qwen25VLPolicy, steps: int, encoded: list[int] | None = None
+) -> tuple[list[str], list[Reuse]]:
+    """Raw outputs and reuse figures of a `steps`-step episode (every action executed);
+    `encoded` gets the images the vision cache encoded at each step."""
     env = FakeEnv()
     observation = env.reset()
     history = History(goal=GOAL)
@@ -33,6 +37,8 @@ def _episode(policy: Qwen25VLPolicy, steps: int) -> tuple[list[str], list[Reuse]
         prediction = policy.predict(observation, history)
         outputs.append(prediction.raw_text)
         reuses.append(policy.last_reuse)
+        if encoded is not None and policy._vision is not None:
+            encoded.append(policy._vision.encoded)
         entry = HistoryEntry(
             action=prediction.action,
             raw_text=prediction.raw_text,
@@ -56,11 +62,12 @@ def test_a_10_step_episode_is_identical_with_and_without_prefix_reuse(
         "constrained": constrained,
         "max_new_tokens": 160 if constrained else 48,
     }
-    plain = load_policy(tiny_checkpoint, reuse_prefix=False, **options)
-    reusing = load_policy(tiny_checkpoint, reuse_prefix=True, **options)
+    plain = load_policy(tiny_checkpoint, reuse_prefix=False, reuse_vision=False, **options)
+    reusing = load_policy(tiny_checkpoint, reuse_prefix=True, reuse_vision=True, **options)
+    encoded: list[int] = []
     try:
         expected, none = _episode(plain, 10)
-        outputs, reuses = _episode(reusing, 10)
+        outputs, reuses = _episode(reusing, 10, encoded)
     finally:
         plain.close()
         reusing.close()
@@ -70,6 +77,11 @@ def test_a_10_step_episode_is_identical_with_and_without_prefix_reuse(
     if image_history == 0:
         # issue 13's target: at step 10 at most 30% of the prompt is computed
         assert reuses[9].computed <= 0.3 * reuses[9].total, reuses[9]
+        assert encoded == []  # no image history: no vision cache
+    else:
+        # each screenshot through the vision tower once: at most the new one each step (none
+        # when the fake screen did not change, its digest is known)
+        assert encoded[0] == 1 and all(count <= 1 for count in encoded), encoded
 
 
 class _FakeCache:
@@ -100,3 +112,29 @@ def test_prefix_cache_keeps_text_before_the_first_image_and_crops_to_the_shared_
     assert cache.take(second) == (None, Reuse(0, 7))  # handed over once
     cache.keep([1, image], _FakeCache(5))  # too short a prefix to keep
     assert cache.take([1, image, 2]) == (None, Reuse(0, 3))
+
+
+def test_vision_cache_encodes_each_image_once_while_it_stays_in_the_window() -> None:
+    torch = pytest.importorskip("torch")
+    from types import SimpleNamespace
+
+    from pixelpilot.model.qwen.reuse import VisionCache
+
+    calls: list[int] = []
+
+    def features(chunk: object, grid: object, return_dict: bool) -> object:
+        calls.append(int(chunk.shape[0]))  # type: ignore[attr-defined]
+        return SimpleNamespace(pooler_output=(chunk.sum(dim=1, keepdim=True),))  # type: ignore[attr-defined]
+
+    model = SimpleNamespace(model=SimpleNamespace(get_image_features=features))
+    cache = VisionCache()
+    grids = torch.tensor([[1, 2, 2], [1, 2, 4]])
+    pixels = torch.arange(12 * 3, dtype=torch.float32).reshape(12, 3)
+    first = cache.embeddings(model, ["a", "b"], pixels, grids)
+    assert cache.encoded == 2 and calls == [4, 8]
+    again = cache.embeddings(model, ["a", "b"], pixels, grids)
+    assert cache.encoded == 0 and all(x is y for x, y in zip(first, again, strict=True))
+    cache.embeddings(model, ["b", "c"], torch.cat([pixels[4:], pixels[:4]]), grids[[1, 0]])
+    assert cache.encoded == 1 and calls[-1] == 4  # only the new image
+    cache.embeddings(model, ["a"], pixels[:4], grids[:1])
+    assert cache.encoded == 1  # "a" left the window and was forgotten

@@ -55,6 +55,11 @@ class Qwen25VLConfig(GroundingOptions):
         description="keep the KV cache of the prompt text shared with the last step (system "
         "prompt, tools, goal, earlier history) and prefill only the rest; same results",
     )
+    reuse_vision: bool = Field(
+        True,
+        description="with image_history: run each screenshot through the vision tower once "
+        "and reuse its embeddings while it stays in the window; same results",
+    )
     greedy: bool = Field(True, description="greedy decoding; false = sampling")
     temperature: float = Field(1.0, gt=0, description="sampling temperature (greedy=false)")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling mass (greedy=false)")

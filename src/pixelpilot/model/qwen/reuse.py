@@ -14,15 +14,25 @@ identical with and without reuse (`tests/model/qwen/test_reuse.py` checks whole 
 
 The cache is handed to generate() and filled further by it; the one kept is replaced after
 every step by a crop of the new one, so nothing is copied.
+
+`VisionCache` does the same for the vision tower with `image_history=N`: each screenshot in the
+window is encoded once, when it first appears, and its embeddings (one row per image token) are
+kept by the digest of the resized image while it stays in the window; generate() gets them as
+`mm_encoder_outputs` instead of pixel values. The tower encodes each image on its own (window
+attention never crosses images), so an image's embeddings do not depend on the others in the
+request; the same tests check identical greedy outputs.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PrefixCache", "Reuse"]
+from PIL import Image
+
+__all__ = ["PrefixCache", "Reuse", "VisionCache", "image_digest"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +102,49 @@ def _crop_to(cache: Any, length: int) -> None:
     excess = cache.get_seq_length() - length
     if excess > 0:
         cache.crop(-excess)
+
+
+def image_digest(image: Image.Image) -> str:
+    """A content digest of an image (its mode, size and pixels)."""
+    digest = hashlib.blake2b(image.tobytes(), digest_size=16)
+    digest.update(f"{image.mode}{image.size}".encode())
+    return digest.hexdigest()
+
+
+class VisionCache:
+    """Vision-tower embeddings per image digest, for the images of the current window."""
+
+    def __init__(self) -> None:
+        self._embeddings: dict[str, Any] = {}
+        self.encoded = 0  # images run through the vision tower in the last `embeddings` call
+
+    def embeddings(
+        self, model: Any, digests: Sequence[str], pixel_values: Any, grids: Any
+    ) -> tuple[Any, ...]:
+        """One embedding tensor per image, (tokens, hidden), in order; new images are encoded
+        (each on its own), known ones reused; images no longer in `digests` are forgotten.
+
+        Args:
+            model: a Qwen2_5_VLForConditionalGeneration.
+            digests: per image, its `image_digest`.
+            pixel_values: the request's patches, (sum of t*h*w, 1176), images in order.
+            grids: (images, 3) long tensor of (t, h, w).
+        """
+        import torch
+
+        sizes = [int(v) for v in grids.prod(-1).tolist()]
+        chunks = torch.split(pixel_values, sizes)
+        self.encoded = 0
+        kept: dict[str, Any] = {}
+        for digest, chunk, grid in zip(digests, chunks, grids, strict=True):
+            found = kept.get(digest, self._embeddings.get(digest))
+            if found is None:
+                output = model.model.get_image_features(chunk, grid[None], return_dict=True)
+                found = output.pooler_output[0]
+                self.encoded += 1
+            kept[digest] = found
+        self._embeddings = kept
+        return tuple(kept[d] for d in digests)
+
+    def clear(self) -> None:
+        self._embeddings = {}

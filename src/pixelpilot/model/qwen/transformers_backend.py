@@ -47,7 +47,7 @@ from pixelpilot.model.qwen.loading import (
 )
 from pixelpilot.model.qwen.prompt import message_images, render_messages
 from pixelpilot.model.qwen.protocol import Turn, build_turn, prediction_from_reply
-from pixelpilot.model.qwen.reuse import PrefixCache, Reuse
+from pixelpilot.model.qwen.reuse import PrefixCache, Reuse, VisionCache, image_digest
 from pixelpilot.model.qwen.tools import (
     FAMILY,
     ToolName,
@@ -63,6 +63,7 @@ class _Request:
 
     turn: Turn
     prompt: EncodedPrompt
+    digests: tuple[str, ...] = ()  # per image of the prompt, its content digest
 
 
 class Qwen25VLPolicy(PolicyBase):
@@ -116,6 +117,7 @@ class Qwen25VLPolicy(PolicyBase):
         self._table: Any = None
         self._constraint_cache: Any = None
         self._prefix = PrefixCache(self.image_token_id) if config.reuse_prefix else None
+        self._vision = VisionCache() if config.reuse_vision and config.image_history else None
         self.last_reuse = Reuse(0, 0)
         self.last_constraint: Any = None
         self.load_seconds = time.perf_counter() - started
@@ -239,7 +241,9 @@ class Qwen25VLPolicy(PolicyBase):
             grounding_prefill=self.config.grounding_prefill,
         )
         text = render_messages(turn.messages, assistant_prefix=turn.prefix)
-        return _Request(turn, self._encode(text, message_images(turn.messages)))
+        images = message_images(turn.messages)
+        digests = tuple(image_digest(i) for i in images) if self._vision is not None else ()
+        return _Request(turn, self._encode(text, images), digests)
 
     def predict(self, observation: Observation, history: History) -> Prediction:
         """The next action in screenshot pixels (see the module docstring)."""
@@ -277,7 +281,20 @@ class Qwen25VLPolicy(PolicyBase):
             if reuse and self._prefix is not None
             else (None, Reuse(0, prompt_length * len(requests)))
         )
-        extra = {} if cache is None else {"cache": cache}
+        extra: dict[str, Any] = {} if cache is None else {"cache": cache}
+        if self._vision is not None and len(requests) == 1 and "pixel_values" in inputs:
+            from transformers.modeling_outputs import BaseModelOutputWithPooling
+
+            with torch.inference_mode():
+                embeddings = self._vision.embeddings(
+                    self.model,
+                    requests[0].digests,
+                    inputs.pop("pixel_values"),
+                    inputs["image_grid_thw"],
+                )
+            # transformers keeps the per-image tuple torch.split gives in pooler_output too
+            encoded = BaseModelOutputWithPooling(pooler_output=embeddings)  # type: ignore[arg-type]
+            extra["mm_encoder_outputs"] = {"image": encoded}
         prepared = time.perf_counter()
         try:
             with torch.inference_mode():
@@ -355,6 +372,8 @@ class Qwen25VLPolicy(PolicyBase):
         self._constraint_cache = None
         if self._prefix is not None:
             self._prefix.clear()
+        if self._vision is not None:
+            self._vision.clear()
         import torch
 
         if torch.cuda.is_available():
