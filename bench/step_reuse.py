@@ -4,7 +4,9 @@
 
 Two policies on the same checkpoint (default: the tiny one, built here; CPU, 1 thread, greedy)
 play the same episode on the fake environment, step by step in turn: one with
-`reuse_prefix=false` (every step prefills the whole prompt), one with the default prefix reuse.
+`reuse_prefix=false, reuse_vision=false` (every step prefills the whole prompt and encodes
+every screenshot in the window), one with the defaults (prefix KV cache and vision embeddings
+reused).
 Per step: prompt tokens, tokens computed (prefilled), and the time to the first token (the
 generate() call up to its first logits, vision encoder included). The outputs of the two are
 checked to be identical at every step. The issue's targets: at step 10 with text history at most
@@ -79,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         runs = {
             name: _Timed(
                 Qwen25VLPolicy.from_spec(
-                    str(folder), Qwen25VLConfig(**options, reuse_prefix=name == "reuse")
+                    str(folder),
+                    Qwen25VLConfig(
+                        **options, reuse_prefix=name == "reuse", reuse_vision=name == "reuse"
+                    ),
                 )
             )
             for name in ("plain", "reuse")
