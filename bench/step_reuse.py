@@ -6,12 +6,12 @@ Two policies on the same checkpoint (default: the tiny one, built here; CPU, 1 t
 play the same episode on the fake environment, step by step in turn: one with
 `reuse_prefix=false, reuse_vision=false` (every step prefills the whole prompt and encodes
 every screenshot in the window), one with the defaults (prefix KV cache and vision embeddings
-reused).
-Per step: prompt tokens, tokens computed (prefilled), and the time to the first token (from the
-policy's predict call to the first logits: prompt, preprocessing, vision encoder and prefill). The outputs of the two are
-checked to be identical at every step. The issue's targets: at step 10 with text history at most
-30% of the prompt is computed; with image_history=3 one image through the vision encoder per
-step (the column "images encoded" counts the images the vision tower ran on).
+reused). Per step: prompt tokens, tokens computed (prefilled), and the time to the first token
+(from the policy's predict call to the first logits: prompt, preprocessing, vision encoder and
+prefill). The outputs of the two are checked to be identical at every step. The issue's
+targets: at step 10 with text history at most 30% of the prompt is computed; with
+image_history=3 one image through the vision encoder per step (the column "images encoded"
+counts the images the vision tower ran on).
 """
 
 from __future__ import annotations
