@@ -212,6 +212,9 @@ def handle(args: argparse.Namespace) -> int:
         raise
     show(summary(trajectory))
     show(f"run directory: {out}")
+    if trajectory.user_mistake:  # the same one line on stderr as any user mistake
+        message = trajectory.reason.partition(": ")[2] or trajectory.reason
+        print(f"pixelpilot: error: {secrets.redact(message)}", file=sys.stderr)
     if args.report:
         show(f"report: {write_run_report(out)}")
     return exit_status(trajectory)
