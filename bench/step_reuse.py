@@ -3,7 +3,8 @@
     python bench/step_reuse.py [--steps 15] [--image-history 0] [--model DIR]
 
 Two policies on the same checkpoint (default: the tiny one, built here; CPU, 1 thread, greedy)
-play the same episode on the fake environment, step by step in turn: one with
+play the same episode on the fake environment (a step counter drawn on each screenshot, so
+every screen differs), step by step in turn: one with
 `reuse_prefix=false, reuse_vision=false` (every step prefills the whole prompt and encodes
 every screenshot in the window), one with the defaults (prefix KV cache and vision embeddings
 reused). Per step: prompt tokens, tokens computed (prefilled), and the time to the first token
@@ -17,6 +18,7 @@ counts the images the vision tower ran on).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
 import sys
 import tempfile
@@ -25,11 +27,23 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from PIL import ImageDraw
+
+from pixelpilot.actions import Observation
 from pixelpilot.env import FakeEnv
 from pixelpilot.model import History, HistoryEntry
 from pixelpilot.model.qwen.tiny import build_tiny_checkpoint
 from pixelpilot.model.qwen.transformers_backend import Qwen25VLConfig, Qwen25VLPolicy
 from timing import machine  # bench/timing.py, beside this script
+
+
+def stamped(observation: Observation, step: int) -> Observation:
+    """The observation with a step counter drawn in a corner, so every step's screen differs
+    (as a real screen's clock or content does; the tiny model's random clicks rarely change the
+    fake environment's screen)."""
+    image = observation.screenshot.copy()
+    ImageDraw.Draw(image).text((4, 4), f"step {step}", fill=(255, 0, 0))
+    return dataclasses.replace(observation, screenshot=image)
 
 
 class _FirstToken:
@@ -122,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 action = prediction.action
                 if action is not None and action.type in envs[name].supported_actions:
                     envs[name].execute(action)
-                observations[name] = envs[name].observe()
+                observations[name] = stamped(envs[name].observe(), step)
             if texts["plain"] != texts["reuse"]:
                 print(f"step {step}: outputs differ", file=sys.stderr)
                 return 1
