@@ -158,3 +158,37 @@ def test_settings_are_checked_and_a_closed_front_refuses() -> None:
     front.close()
     with pytest.raises(PolicyError, match="closed"):
         front.predict(observation(5), History("a"))
+
+
+def test_the_wait_adapts_to_the_policys_speed() -> None:
+    with BatchingPolicy(EchoBatch(latency=0.2), batch_size=4) as front:
+        assert front.wait_seconds() == pytest.approx(0.01)
+        front.predict(observation(5), History("a"))
+        assert 0.75 * 0.2 <= front.wait_seconds() <= 1.0
+    with BatchingPolicy(EchoBatch(latency=0.0), batch_size=4, max_wait=0.3) as fixed:
+        fixed.predict(observation(5), History("a"))
+        assert fixed.wait_seconds() == 0.3
+
+
+def test_workers_whose_actions_are_quicker_than_the_model_stay_in_one_batch() -> None:
+    """Without waiting for stragglers (or with answered workers still counted as waiting),
+    4 workers split into two groups that alternate on the model: batches of 2."""
+    policy = EchoBatch(latency=0.2)
+    with BatchingPolicy(policy, batch_size=4) as front:
+
+        def episode(k: int) -> None:
+            front.attach()
+            try:
+                for _ in range(5):
+                    time.sleep(0.02 * (1 + k % 2))  # the action, uneven between workers
+                    front.predict(observation(10 + k), History(f"g{k}"))
+            finally:
+                front.detach()
+
+        threads = [threading.Thread(target=episode, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert sum(policy.sizes) == 20
+    assert front.stats.mean_batch >= 3.0, policy.sizes

@@ -87,7 +87,9 @@ def connect(address: str) -> bool:
 class PolicyServer:
     """The actor that holds the one policy (see the module docstring)."""
 
-    def __init__(self, factory: Callable[[], Policy], batch_size: int, max_wait: float) -> None:
+    def __init__(
+        self, factory: Callable[[], Policy], batch_size: int, max_wait: float | None
+    ) -> None:
         self.policy = factory()
         self.front = BatchingPolicy(self.policy, batch_size=batch_size, max_wait=max_wait)
 
@@ -100,6 +102,13 @@ class PolicyServer:
 
     def predict_batch(self, items: list[Any]) -> list[Prediction]:
         return self.front.predict_batch(unpack_items(items))
+
+    def attach(self) -> None:
+        """A worker joined: the front stops waiting once every attached worker has asked."""
+        self.front.attach()
+
+    def detach(self) -> None:
+        self.front.detach()
 
     def close(self) -> None:
         self.front.close()
@@ -126,6 +135,15 @@ class RemotePolicy:
     def describe(self) -> dict[str, object]:
         return dict(self._describe)
 
+    def attach(self) -> None:
+        """Count one more worker on the server's front (see `BatchingPolicy.attach`)."""
+        if self.handle is not None:
+            import_ray().get(self.handle.attach.remote())
+
+    def detach(self) -> None:
+        if self.handle is not None:
+            import_ray().get(self.handle.detach.remote())
+
     def close(self) -> None:
         """Stop the server actor (the policy in it is closed). Safe to call twice."""
         ray = import_ray()
@@ -144,7 +162,7 @@ def start_policy(
     batch_size: int,
     workers: int,
     num_gpus: float = 0.0,
-    max_wait: float = 0.01,
+    max_wait: float | None = None,
 ) -> RemotePolicy:
     """Start the policy actor and wait until it has built the policy.
 
@@ -153,7 +171,8 @@ def start_policy(
         batch_size: the most items per `predict_batch` call of the policy.
         workers: how many workers will call it (its concurrency is sized from this).
         num_gpus: GPUs for the actor (1 for a local Qwen2.5-VL on a GPU node).
-        max_wait: seconds the front waits for more requests after the first.
+        max_wait: seconds the front waits for more requests after the first (None: adapt to
+            the policy's speed, see `BatchingPolicy`).
     """
     ray = import_ray()
     actor = ray.remote(PolicyServer).options(
@@ -276,6 +295,8 @@ class RayExecutor:
         )
         handle = actor.remote(type(self.benchmark), self.benchmark.options, self.policy)
         self.actors.append(handle)
+        if isinstance(self.policy, RemotePolicy):
+            self.policy.attach()
         try:
             self.pids.append(self.ray.get(handle.pid.remote(), timeout=PLACE_SECONDS))
         except self.ray.exceptions.GetTimeoutError:
@@ -306,6 +327,8 @@ class RayExecutor:
             pass  # already gone
         finally:
             self.ray.kill(handle)
+            if isinstance(self.policy, RemotePolicy):
+                self.policy.detach()
 
     def shutdown(self) -> None:
         """Nothing shared to release: the policy actor belongs to whoever started it."""

@@ -86,6 +86,8 @@ class RayTasks:
         )
         handle = actor.remote(self.policy)
         self.actors.append(handle)
+        if isinstance(self.policy, RemotePolicy):
+            self.policy.attach()
         try:
             self.ray.get(handle.pid.remote(), timeout=PLACE_SECONDS)
         except self.ray.exceptions.GetTimeoutError:
@@ -112,6 +114,8 @@ class RayTasks:
             pass  # already gone
         finally:
             self.ray.kill(handle)
+            if isinstance(self.policy, RemotePolicy):
+                self.policy.detach()
 
     def shutdown(self) -> None:
         return None
