@@ -56,7 +56,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, metavar="N", help="with --tasks: N tasks at once"
     )
-    parser.add_argument("--ray", metavar="auto|ADDRESS", help="with --tasks: run on a Ray cluster")
+    parser.add_argument(
+        "--ray", metavar="auto|local|ADDRESS", help="with --tasks: run the tasks in Ray actors"
+    )
     parser.add_argument("--max-steps", type=int, help="step budget (default 30)")
     parser.add_argument("--max-seconds", type=float, help="wall-clock budget in s (default 600)")
     parser.add_argument("--out", help="run directory (default runs/<timestamp>-<task>/)")
