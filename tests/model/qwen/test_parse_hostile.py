@@ -198,3 +198,19 @@ def test_openai_server_tool_calls_with_hostile_arguments_are_prediction_errors(
     prediction = _policy(server).predict(_phone(), HISTORY)
     assert prediction.action is None and prediction.error is not None
     assert prediction.error.startswith("bad_json: ")
+
+
+@pytest.mark.parametrize("text", HOSTILE_NUMBERS.values(), ids=HOSTILE_NUMBERS.keys())
+def test_hostile_replies_over_the_openai_backend_are_prediction_errors(
+    server: FakeServer, text: str
+) -> None:
+    from tests.model.qwen.test_openai_backend import HISTORY, _phone, _policy
+
+    server.replies.append(Reply(body=completion(text)))
+    prediction = _policy(server, server_constraint="off").predict(_phone(), HISTORY)
+    assert prediction.action is None and prediction.raw_text == text
+    assert prediction.error is not None and prediction.error.split(":")[0] in (
+        "bad_json",
+        "bad_arguments",
+        "no_tool_call",
+    )
