@@ -18,8 +18,9 @@ of tokens (--answer-tokens, 40; end-of-sequence disabled).
 Per configuration, rows for:
   plain     generate() on the whole prompt every step
   reuse     the same with pixelpilot's PrefixCache (the text before the image is cached)
-  compiled  a static cache with transformers' automatic torch.compile of the decode step
-            (GPU only unless --compile; compile time is left out, reported apart)
+  compiled  a static cache, which transformers' generate() compiles with torch.compile on a
+            GPU (the compile lands in the warm-up column); on CPU (--compile) transformers
+            does not compile, so the row is the static cache alone
 Columns: vision encoder, prefill (text + image tokens, vision excluded), decode of the answer
 (after the first token), the whole step (preprocess + generate), a --steps episode's total,
 peak memory, and the warm-up step (compilation included). The phases are timed inside the same
