@@ -1,7 +1,7 @@
 """Episodes per minute with N workers: sequential vs the local pool vs local Ray.
 
     python bench/parallel_eval.py [--workers 1,2,4,8] [--rounds 3] [--latency 0.1]
-                                  [--env-delay 0.05] [--per-worker 6] [--no-ray] [--no-miniwob]
+                                  [--env-delay 0.05] [--per-worker 15] [--no-ray] [--no-miniwob]
 
 Fake environment: each episode is 3 policy calls on a 640x400 FakeEnv (click, click,
 terminate) whose actions take `--env-delay` s; the policy answers a whole batch in a fixed
@@ -14,8 +14,10 @@ here; each run starts its N worker actors and the policy actor (their start-up i
 time, as in a real evaluation). MiniWoB++: click-button and click-tab with a
 deterministic scripted policy, 1 and 2 workers (one Chromium each).
 
-Modes are interleaved round by round; each cell is min and median seconds of its rounds.
-Speed-up = sequential median time per episode / mode median time per episode. Targets
+Modes are interleaved round by round; each cell is min and median of its rounds. Whole run:
+seconds per episode from the call of `evaluate` to its return. Steady: once every worker is up
+(Ray: the last worker actor answered; local: at once), episodes finished after that over the
+time after that. Speed-up = sequential median s/episode / the mode's median. Targets
 (issue 14): >= 0.8 x N on the fake environment, Ray within 15% of the pool, >= 1.4x at 2
 workers on MiniWoB++.
 """
@@ -121,80 +123,99 @@ class GoalGrid(PolicyBase):
         return Prediction(click, raw_text="click")
 
 
+@dataclass(frozen=True)
+class Timing:
+    """One run: seconds per episode over the whole run (worker start-up included), seconds
+    per episode once every worker was up (episodes finished after that / time after that),
+    and the start-up time in seconds."""
+
+    whole: float
+    steady: float
+    startup: float
+
+
+def timed_evaluate(bench: Any, policy: Any, episodes: int, **kwargs: Any) -> Timing:
+    finished: list[float] = []
+    executor = kwargs.get("executor")
+    with tempfile.TemporaryDirectory() as out:
+        start = time.perf_counter()
+        report = evaluate(bench, policy, data=None, out=Path(out), model_info={}, progress=False,
+                          on_batch=lambda records: finished.extend(
+                              [time.perf_counter()] * len(records)), **kwargs).report  # fmt: skip
+        end = time.perf_counter()
+    assert report["counts"]["scored"] == episodes, report["counts"]
+    ready = max(getattr(executor, "placed", None) or [start])
+    after = sum(t > ready for t in finished)
+    return Timing((end - start) / episodes, (end - ready) / max(1, after), ready - start)
+
+
 def fake_run(
     episodes: int, workers: int, args: argparse.Namespace, *, ray: bool = False
-) -> Callable[[], None]:
+) -> Callable[[], Timing]:
     # Ray workers import these classes by module name (a class pickled from __main__ by value
     # cannot be rebuilt: PolicyBase checks a subclass's methods when the class is created).
     import parallel_eval as this
 
-    def go() -> None:
+    def go() -> Timing:
         bench = this.FakeEpisodes()
         bench.count, bench.delay = episodes, args.env_delay
-        with tempfile.TemporaryDirectory() as out:
-            if not ray:
-                report = evaluate(bench, FixedLatency(args.latency), data=None, out=Path(out),
-                                  model_info={}, progress=False, batch_size=workers,
-                                  workers=workers).report  # fmt: skip
-            else:
-                from pixelpilot.evals.parallel.ray_backend import RayExecutor, start_policy
+        if not ray:
+            return timed_evaluate(bench, this.FixedLatency(args.latency), episodes,
+                                  batch_size=workers, workers=workers)  # fmt: skip
+        from pixelpilot.evals.parallel.ray_backend import RayExecutor, start_policy
 
-                latency = args.latency
-                remote = start_policy(functools.partial(this.FixedLatency, latency),
-                                      batch_size=workers,
-                                      workers=workers)  # fmt: skip
-                try:
-                    executor = RayExecutor(bench, remote, workers=workers)
-                    report = evaluate(bench, remote, data=None, out=Path(out), model_info={},
-                                      progress=False, batch_size=workers,
-                                      executor=executor).report  # fmt: skip
-                finally:
-                    remote.close()
-        assert report["counts"]["scored"] == episodes, report["counts"]
+        factory = functools.partial(this.FixedLatency, args.latency)
+        remote = start_policy(factory, batch_size=workers, workers=workers)
+        try:
+            executor = RayExecutor(bench, remote, workers=workers)
+            return timed_evaluate(bench, remote, episodes, batch_size=workers,
+                                  executor=executor)  # fmt: skip
+        finally:
+            remote.close()
 
     return go
 
 
-def miniwob_run(workers: int, episodes: int) -> Callable[[], None]:
-    def go() -> None:
+def miniwob_run(workers: int, episodes: int) -> Callable[[], Timing]:
+    def go() -> Timing:
         options = {"tasks": "click-button,click-tab", "episodes": episodes, "zoom": 1.0,
                    "time_limit_ms": 60000}  # fmt: skip
         bench = create_benchmark("miniwob", options)
         try:
-            with tempfile.TemporaryDirectory() as out:
-                report = evaluate(bench, GoalGrid(), data=None, out=Path(out), model_info={},
-                                  progress=False, workers=workers).report  # fmt: skip
+            return timed_evaluate(bench, GoalGrid(), 2 * episodes, workers=workers)
         finally:
             bench.close()
-        assert report["counts"]["scored"] == 2 * episodes, report["counts"]
 
     return go
 
 
-def measure(
-    runs: Mapping[str, tuple[Callable[[], None], int]], rounds: int
-) -> dict[str, list[float]]:
-    """Seconds per episode of each run, interleaved round by round (no warm-up round: each
-    run starts its own workers, as a real evaluation does)."""
-    seconds: dict[str, list[float]] = {name: [] for name in runs}
+def measure(runs: Mapping[str, Callable[[], Timing]], rounds: int) -> dict[str, list[Timing]]:
+    """Each run's timings, interleaved round by round (no warm-up round: each run starts its
+    own workers, as a real evaluation does)."""
+    timings: dict[str, list[Timing]] = {name: [] for name in runs}
     for number in range(rounds):
-        for name, (fn, episodes) in runs.items():
-            start = time.perf_counter()
-            fn()
-            seconds[name].append((time.perf_counter() - start) / episodes)
-            print(f"  round {number + 1} {name}: {seconds[name][-1] * 1000:.0f} ms/episode",
+        for name, fn in runs.items():
+            timing = fn()
+            timings[name].append(timing)
+            print(f"  round {number + 1} {name}: {timing.whole * 1000:.0f} ms/episode, steady "
+                  f"{timing.steady * 1000:.0f}, start-up {timing.startup:.1f} s",
                   file=sys.stderr, flush=True)  # fmt: skip
-    return seconds
+    return timings
 
 
-def table(title: str, seconds: dict[str, list[float]], baseline: str) -> list[str]:
-    base = statistics.median(seconds[baseline])
-    lines = [f"| {title} | min s/ep | median s/ep | episodes/min (median) | speed-up |",
-             "|---|---|---|---|---|"]  # fmt: skip
-    for name, values in seconds.items():
-        median = statistics.median(values)
-        lines.append(f"| {name} | {min(values):.3f} | {median:.3f} | {60 / median:.0f} | "
-                     f"{base / median:.2f}x |")  # fmt: skip
+def table(title: str, timings: dict[str, list[Timing]], baseline: str) -> list[str]:
+    base = statistics.median(t.whole for t in timings[baseline])
+    lines = [f"| {title} | whole run s/ep min / median | episodes/min | speed-up | "
+             "start-up s | steady s/ep min / median | steady episodes/min | steady speed-up |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, values in timings.items():
+        whole = [t.whole for t in values]
+        steady = [t.steady for t in values]
+        w, st = statistics.median(whole), statistics.median(steady)
+        up = statistics.median(t.startup for t in values)
+        lines.append(f"| {name} | {min(whole):.3f} / {w:.3f} | {60 / w:.0f} | {base / w:.2f}x | "
+                     f"{up:.1f} | {min(steady):.3f} / {st:.3f} | {60 / st:.0f} | "
+                     f"{base / st:.2f}x |")  # fmt: skip
     return lines
 
 
@@ -204,7 +225,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--latency", type=float, default=0.1, help="s per predict_batch call")
     parser.add_argument("--env-delay", type=float, default=0.05, help="s per fake action")
-    parser.add_argument("--per-worker", type=int, default=6, help="episodes per worker")
+    parser.add_argument("--per-worker", type=int, default=15, help="episodes per worker")
     parser.add_argument("--miniwob-episodes", type=int, default=4, help="episodes per task")
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--no-miniwob", action="store_true")
@@ -220,14 +241,11 @@ def main() -> None:
                  runtime_env={"env_vars": {"PYTHONPATH": here}})  # fmt: skip
     try:
         episodes = args.per_worker * 2  # one by one: the rate per episode does not change
-        runs: dict[str, tuple[Callable[[], None], int]] = {
-            "sequential": (fake_run(episodes, 1, args), episodes)
-        }
+        runs: dict[str, Callable[[], Timing]] = {"sequential": fake_run(episodes, 1, args)}
         for n in counts:
-            runs[f"pool {n}"] = (fake_run(args.per_worker * n, n, args), args.per_worker * n)
+            runs[f"pool {n}"] = fake_run(args.per_worker * n, n, args)
             if not args.no_ray:
-                runs[f"ray {n}"] = (fake_run(args.per_worker * n, n, args, ray=True),
-                                    args.per_worker * n)  # fmt: skip
+                runs[f"ray {n}"] = fake_run(args.per_worker * n, n, args, ray=True)
         fake = measure(runs, args.rounds)
         print(f"\nFake environment: {args.latency:g} s per predict_batch call, "
               f"{args.env_delay:g} s per action, 3 calls per episode\n")  # fmt: skip
@@ -237,8 +255,8 @@ def main() -> None:
             ray.shutdown()
     if not args.no_miniwob:
         n = args.miniwob_episodes
-        mini = measure({"miniwob 1 worker": (miniwob_run(1, n), 2 * n),
-                        "miniwob 2 workers": (miniwob_run(2, n), 2 * n)}, args.rounds)  # fmt: skip
+        mini = measure({"miniwob 1 worker": miniwob_run(1, n),
+                        "miniwob 2 workers": miniwob_run(2, n)}, args.rounds)  # fmt: skip
         print(f"\nMiniWoB++ click-button + click-tab, {n} episodes each, scripted policy\n")
         print("\n".join(table("miniwob", mini, "miniwob 1 worker")))
 

@@ -21,6 +21,7 @@ import functools
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -279,6 +280,7 @@ class RayExecutor:
         self.num_cpus = num_cpus
         self.actors: list[Any] = []
         self.pids: list[int] = []  # each worker's process id, once placed
+        self.placed: list[float] = []  # time.perf_counter() when each worker was ready
         root = getattr(benchmark.options, "trajectories", None)
         self.trajectories = Path(root) if root else None
 
@@ -299,6 +301,7 @@ class RayExecutor:
             self.policy.attach()
         try:
             self.pids.append(self.ray.get(handle.pid.remote(), timeout=PLACE_SECONDS))
+            self.placed.append(time.perf_counter())
         except self.ray.exceptions.GetTimeoutError:
             raise ConfigError(
                 f"Ray could not place worker {k} within {PLACE_SECONDS:g} s (it asks for "
