@@ -114,3 +114,31 @@ def test_a_worker_killed_mid_run_still_yields_a_complete_report(ray: Any, tmp_pa
     assert report["counts"]["scored"] == 18 and report["counts"]["problems"] == 0
     assert comparable(report) == comparable(sequential)
     assert predictions(tmp_path / "ray") == predictions(tmp_path / "seq")
+
+
+def failing_factory() -> Any:
+    from pixelpilot.errors import ConfigError
+
+    raise ConfigError("cannot read action script x.jsonl: No such file or directory")
+
+
+def test_errors_in_actors_arrive_as_themselves_and_relative_paths_mean_the_drivers(
+    ray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pixelpilot.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^cannot read action script x\.jsonl"):
+        start_policy(failing_factory, batch_size=1, workers=1)
+    dataset(tmp_path / "set", per_platform=1)
+    (tmp_path / "x.jsonl").write_text('{"type": "click", "x": 1, "y": 1}\n' * 3)
+    monkeypatch.chdir(tmp_path)  # the spec, --data and --out are relative to the driver's cwd
+    argv = ["eval", "screenspot-v2", "--data", "set", "--model", "scripted:x.jsonl",
+            "--no-progress", "--ray", "auto", "--workers", "2"]  # fmt: skip
+    assert main([*argv, "--out", "out"]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["counts"]["scored"] == 3 and report["counts"]["problems"] == 0
+    (tmp_path / "x.jsonl").unlink()
+    capsys.readouterr()
+    assert main([*argv, "--out", "out2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot read action script x.jsonl" in err and "\n" not in err

@@ -29,7 +29,7 @@ from typing import Any
 
 from pixelpilot.actions import Observation
 from pixelpilot.agent.batching import BatchingPolicy
-from pixelpilot.errors import ConfigError, MissingExtraError
+from pixelpilot.errors import ConfigError, MissingExtraError, PolicyError
 from pixelpilot.evals.base import Benchmark, Problems, Record
 from pixelpilot.evals.offline import OfflineBenchmark
 from pixelpilot.evals.parallel.pool import WorkerLost
@@ -85,16 +85,48 @@ def connect(address: str) -> bool:
     return True
 
 
+def get(ref: Any, *, timeout: float | None = None) -> Any:
+    """`ray.get`, re-raising what a remote method raised as itself (a PolicyError stays a
+    PolicyError with its one-line message, not a Ray traceback).
+
+    Raises:
+        PolicyError: the policy actor died.
+        RayActorError: the actor the call went to died (callers turn it into WorkerLost).
+    """
+    ray = import_ray()
+    try:
+        return ray.get(ref, timeout=timeout)
+    except ray.exceptions.RayTaskError as exc:
+        cause: BaseException = exc
+        while isinstance(cause, ray.exceptions.RayTaskError) and isinstance(
+            getattr(cause, "cause", None), BaseException
+        ):
+            cause = cause.cause
+        if isinstance(cause, ray.exceptions.RayActorError):
+            raise PolicyError(f"the policy actor died: {type(cause).__name__}") from None
+        raise cause from None
+
+
+def enter(cwd: str) -> None:
+    """Run in the driver's working directory when this node has it (relative paths in specs,
+    options and samples then mean what they meant on the driver)."""
+    if Path(cwd).is_dir():
+        os.chdir(cwd)
+
+
 class PolicyServer:
-    """The actor that holds the one policy (see the module docstring)."""
+    """The actor that holds the one policy (see the module docstring). `start` builds it (not
+    `__init__`: an error there would reach the driver as an opaque ActorDiedError)."""
 
     def __init__(
-        self, factory: Callable[[], Policy], batch_size: int, max_wait: float | None
+        self, factory: Callable[[], Policy], batch_size: int, max_wait: float | None, cwd: str
     ) -> None:
-        self.policy = factory()
-        self.front = BatchingPolicy(self.policy, batch_size=batch_size, max_wait=max_wait)
+        self.factory, self.batch_size, self.max_wait, self.cwd = factory, batch_size, max_wait, cwd
 
-    def info(self) -> dict[str, Any]:
+    def start(self) -> dict[str, Any]:
+        enter(self.cwd)
+        self.policy = self.factory()
+        self.front = BatchingPolicy(self.policy, batch_size=self.batch_size, max_wait=self.max_wait)
         return {
             "spec": self.policy.spec,
             "image_history": self.policy.image_history,
@@ -129,8 +161,9 @@ class RemotePolicy:
         return self.predict_batch([(observation, history)])[0]
 
     def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
-        ray = import_ray()
-        predictions: list[Prediction] = ray.get(self.handle.predict_batch.remote(pack_items(items)))
+        if self.handle is None:
+            raise PolicyError(f"{self.spec}: the policy actor is closed")
+        predictions: list[Prediction] = get(self.handle.predict_batch.remote(pack_items(items)))
         return predictions
 
     def describe(self) -> dict[str, object]:
@@ -179,8 +212,12 @@ def start_policy(
     actor = ray.remote(PolicyServer).options(
         num_cpus=1, num_gpus=num_gpus, max_concurrency=max(4, 2 * workers * batch_size)
     )
-    handle = actor.remote(factory, batch_size, max_wait)
-    return RemotePolicy(handle, ray.get(handle.info.remote()))
+    handle = actor.remote(factory, batch_size, max_wait, os.getcwd())
+    try:
+        return RemotePolicy(handle, get(handle.start.remote()))
+    except BaseException:
+        ray.kill(handle)
+        raise
 
 
 def policy_for_ray(
@@ -217,14 +254,18 @@ class EvalWorker:
     `predict` returns each as a zip archive for the driver to unpack.
     """
 
-    def __init__(self, bench_cls: Any, options: Any, policy: Any) -> None:
+    def __init__(self, bench_cls: Any, options: Any, policy: Any, cwd: str) -> None:
+        self.args = (bench_cls, options, policy, cwd)
         self.tmp = Path(tempfile.mkdtemp(prefix="pixelpilot-worker-"))
+
+    def start(self) -> int:
+        """Build the benchmark copy and the policy; the process id."""
+        bench_cls, options, policy, cwd = self.args
+        enter(cwd)
         if getattr(options, "trajectories", None):
             options = options.model_copy(update={"trajectories": str(self.tmp)})
         self.bench: Benchmark[Any] = bench_cls(options)
         self.policy: Policy = policy if isinstance(policy, RemotePolicy) else policy()
-
-    def pid(self) -> int:
         return os.getpid()
 
     def predict(self, chunk: list[Any]) -> tuple[list[Record], list[Any], dict[str, bytes]]:
@@ -242,8 +283,9 @@ class EvalWorker:
 
     def close(self) -> None:
         try:
-            self.bench.close()
-            if not isinstance(self.policy, RemotePolicy):
+            if hasattr(self, "bench"):
+                self.bench.close()
+            if hasattr(self, "policy") and not isinstance(self.policy, RemotePolicy):
                 self.policy.close()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -295,12 +337,14 @@ class RayExecutor:
         actor = self.ray.remote(EvalWorker).options(
             num_cpus=self.num_cpus, resources=self.resources(), max_restarts=0
         )
-        handle = actor.remote(type(self.benchmark), self.benchmark.options, self.policy)
+        handle = actor.remote(
+            type(self.benchmark), self.benchmark.options, self.policy, os.getcwd()
+        )
         self.actors.append(handle)
         if isinstance(self.policy, RemotePolicy):
             self.policy.attach()
         try:
-            self.pids.append(self.ray.get(handle.pid.remote(), timeout=PLACE_SECONDS))
+            self.pids.append(get(handle.start.remote(), timeout=PLACE_SECONDS))
             self.placed.append(time.perf_counter())
         except self.ray.exceptions.GetTimeoutError:
             raise ConfigError(
@@ -311,7 +355,7 @@ class RayExecutor:
 
     def predict(self, handle: Any, chunk: list[Any], problems: Problems) -> list[Record]:
         try:
-            records, found, folders = self.ray.get(handle.predict.remote(chunk))
+            records, found, folders = get(handle.predict.remote(chunk))
         except self.ray.exceptions.RayActorError as exc:
             raise WorkerLost(f"worker died: {type(exc).__name__}") from None
         for problem in found:

@@ -18,6 +18,8 @@ from pixelpilot.evals.parallel.ray_backend import (
     PLACE_SECONDS,
     RESOURCES,
     RemotePolicy,
+    enter,
+    get,
     import_ray,
 )
 from pixelpilot.evals.parallel.wire import pack_folder, unpack_folder
@@ -28,10 +30,14 @@ class TaskWorker:
     """One worker actor of `run --tasks`: runs tasks into a private folder and returns each
     run directory as a zip archive."""
 
-    def __init__(self, policy: Any) -> None:
-        self.policy: Policy = policy if isinstance(policy, RemotePolicy) else policy()
+    def __init__(self, policy: Any, cwd: str) -> None:
+        self.args = (policy, cwd)
 
-    def pid(self) -> int:
+    def start(self) -> int:
+        """Build the policy (a client, or the RemotePolicy as is); the process id."""
+        policy, cwd = self.args
+        enter(cwd)
+        self.policy: Policy = policy if isinstance(policy, RemotePolicy) else policy()
         return os.getpid()
 
     def run(self, run_one: Any, line: Any) -> tuple[Any, bytes | None]:
@@ -44,7 +50,7 @@ class TaskWorker:
             shutil.rmtree(tmp, ignore_errors=True)
 
     def close(self) -> None:
-        if not isinstance(self.policy, RemotePolicy):
+        if hasattr(self, "policy") and not isinstance(self.policy, RemotePolicy):
             self.policy.close()
 
 
@@ -84,12 +90,12 @@ class RayTasks:
         actor = self.ray.remote(TaskWorker).options(
             num_cpus=self.num_cpus, resources=self.resources, max_restarts=0
         )
-        handle = actor.remote(self.policy)
+        handle = actor.remote(self.policy, os.getcwd())
         self.actors.append(handle)
         if isinstance(self.policy, RemotePolicy):
             self.policy.attach()
         try:
-            self.ray.get(handle.pid.remote(), timeout=PLACE_SECONDS)
+            get(handle.start.remote(), timeout=PLACE_SECONDS)
         except self.ray.exceptions.GetTimeoutError:
             raise ConfigError(
                 f"Ray could not place worker {k} within {PLACE_SECONDS:g} s (it asks for "
@@ -99,7 +105,7 @@ class RayTasks:
 
     def run(self, handle: Any, line: Any) -> Any:
         try:
-            result, data = self.ray.get(handle.run.remote(self.run_one, line))
+            result, data = get(handle.run.remote(self.run_one, line))
         except self.ray.exceptions.RayActorError as exc:
             raise WorkerLost(f"worker died: {type(exc).__name__}") from None
         run_dir = self.out / line.name
