@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from pixelpilot.actions import Click, Key, Observation, Terminate, Type
 from pixelpilot.agent import (
     Approval,
     Recorder,
     Risk,
+    RiskRules,
     SafetySettings,
     load_run,
+    risk_gate,
     run_episode,
 )
 from pixelpilot.env import FakeEnv
@@ -95,3 +99,33 @@ def test_the_task_declares_its_own_allowances(tmp_path: Path) -> None:
     assert result["safety"]["allowances"] == ["own-page"]
     step = json.loads((tmp_path / "r" / "trajectory.jsonl").read_text().splitlines()[0])
     assert step["risk"]["level"] == "low" and "allowed by own-page" in step["risk"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "text, level",
+    [
+        ("\\rm -rf ~", "blocked"),
+        ("r\\m -rf ~", "blocked"),
+        ('"rm" -rf ~', "blocked"),
+        ("$(echo rm) -rf ~", "blocked"),
+        ("su -c reboot", "high"),
+        ("s\\udo reboot", "high"),
+        ("sudo\\ rm x", "high"),
+        ("echo 'hello world'", "low"),
+    ],
+)
+def test_shell_spellings_of_a_command_are_rated_as_the_command(text: str, level: str) -> None:
+    gate = risk_gate(RiskRules.default())
+    decision = gate(Type(text=text), FakeEnv().reset(), 1)
+    assert decision.risk is not None and decision.risk.level == level
+
+
+def test_a_command_typed_in_pieces_is_rated_as_the_line_it_becomes() -> None:
+    gate = risk_gate(RiskRules.default(), allow_high=True)
+    obs = FakeEnv().reset()
+    assert gate(Type(text="rm -r"), obs, 1).decision == "allow"  # high, allowed by the flag
+    finished = gate(Type(text="f ~"), obs, 2)
+    assert finished.decision == "deny" and finished.risk is not None
+    assert finished.risk.level == "blocked"
+    assert gate(Key(keys=("enter",)), obs, 3).decision == "allow"  # a new line starts
+    assert gate(Type(text="f ~"), obs, 4).decision == "allow"

@@ -124,3 +124,37 @@ def test_the_command_line_keeps_the_value_out_of_files_and_console(tmp_path: Pat
     first = json.loads((out / "trajectory.jsonl").read_text().splitlines()[0])
     # A headless run types the user's own secret: rated by its binding, not as a password.
     assert first["risk"]["rule"] == "secret" and first["executed"] is not None
+
+
+class Quoting(FakeEnv):
+    """Refuses typed text the way adapters do: quoting the character it cannot type."""
+
+    def execute(self, action: object) -> object:  # type: ignore[override]
+        if isinstance(action, Type):
+            raise ActionError(f"cannot type {action.text[2]!r} at position 2 of {action.text!r}")
+        return super().execute(action)  # type: ignore[arg-type]
+
+
+def test_an_adapter_error_about_a_typed_secret_quotes_none_of_it(
+    tmp_path: Path, secrets: Secrets
+) -> None:
+    env = SecretsEnv(Quoting(), secrets)
+    recorder = Recorder(tmp_path / "run", meta={}, redact=secrets.redact_data)
+    trajectory = run_episode(env, ListPolicy([Type(text=f"<secret:{NAME}>")]), "x", max_steps=1,
+                             recorder=recorder)  # fmt: skip
+    error = trajectory.steps[0].error or ""
+    assert error.startswith(f"typing <secret:{NAME}> failed (ActionError;")
+    assert "cannot type" not in error and "position" not in error  # the adapter's words withheld
+    assert hits(tmp_path / "run") == []
+
+
+def test_a_value_written_in_the_secrets_table_is_never_repeated() -> None:
+    with pytest.raises(ConfigError) as info:
+        Secrets.from_config([], {"FOO": "hunter2literal"})
+    assert "hunter2literal" not in str(info.value) and "never values" in str(info.value)
+
+
+def test_credentials_in_the_model_url_are_refused_without_repeating_them() -> None:
+    with pytest.raises(ConfigError) as info:
+        create_policy("openai:http://user:pw-in-url@127.0.0.1:9/v1#m")
+    assert "pw-in-url" not in str(info.value) and "$OPENAI_API_KEY" in str(info.value)

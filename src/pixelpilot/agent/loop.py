@@ -331,9 +331,11 @@ def run_episode(
         error_type = type(exc).__name__
         user_mistake = isinstance(exc, UserError)  # e.g. a task the environment cannot set up
     outcome = None
+    unjudged: str | None = f"the run ended as {status} before the task could be judged"
     if status not in ("env_error", "interrupted", "error"):
         outcome, note = _evaluate(env, episode.answer, deadline)
         reason += note
+        unjudged = note.removeprefix("; ") or None
     trajectory = Trajectory(
         task=task,
         status=status,
@@ -347,6 +349,7 @@ def run_episode(
         ended_at=time.time(),
         error_type=error_type,
         user_mistake=user_mistake,
+        unjudged=unjudged if outcome is None else None,
         safety={**settings.describe(task), **_env_origins(env)},
     )
     if recorder is not None:

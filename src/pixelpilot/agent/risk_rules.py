@@ -225,7 +225,8 @@ DEFAULT_RULES: list[dict[str, Any]] = [
         "level": "high",
         "reason": "runs a command as root (sudo, su, doas, pkexec)",
         "actions": ["type"],
-        "text": r"\b(?:sudo|doas|pkexec|runas)\s+\S|^[ \t]*su(?:[ \t]+-\w*|[ \t]+root)?[ \t]*$",
+        "text": r"\b(?:sudo|doas|pkexec|runas)\s+\S|(?:^|[;&|(]|\s)su(?:[ \t]+-\w*|[ \t]+root)*"
+        r"(?:[ \t]+-c\b|[ \t]*$)",
     },
     {
         "id": "card-number",

@@ -19,12 +19,13 @@ Every decision is recorded on the step with the risk, its rule and the reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
 
-from pixelpilot.actions import Action, Observation, Task, Type, describe
+from pixelpilot.actions import Action, Key, Observation, Task, Type, describe
 from pixelpilot.agent.risk import Risk, RiskContext, RiskRules, assess
 
 
@@ -80,9 +81,22 @@ def risk_gate(
         ask_all: ask about every action, not only high-risk ones (`--confirm`).
         allow_high: let high-risk actions run unasked (`--allow-risk`).
         then: a user's own hook, consulted for every action the gate lets through.
+
+    The gate keeps the text typed since the last newline or Enter: a command typed in pieces
+    (`rm -r`, then `f ~`) is rated as the line it becomes, not piece by piece.
     """
+    line = [""]  # the approved typed text since the last newline or Enter
 
     def approve(action: Action, observation: Observation, step: int) -> Approval:
+        decision = _decide(action, observation, step)
+        if decision.decision == "allow":
+            if isinstance(action, Type):
+                line[0] = (line[0] + action.text).rsplit("\n", 1)[-1][-LINE_LIMIT:]
+            elif isinstance(action, Key) and "enter" in action.keys:
+                line[0] = ""
+        return decision
+
+    def _decide(action: Action, observation: Observation, step: int) -> Approval:
         context = RiskContext(
             platform=observation.platform,
             url=observation.url,
@@ -90,6 +104,10 @@ def risk_gate(
             allowed_origins=allowed_origins,
         )
         risk = _rate(action, context, rules)
+        if isinstance(action, Type) and line[0]:
+            whole = _rate(Type(text=line[0] + action.text), context, rules)
+            if _SEVERITY[whole.level] > _SEVERITY[risk.level]:
+                risk = whole
         if risk.level == "blocked":
             return Approval("deny", f"blocked: {risk.reason}", risk)
         decision = Approval("allow", "", risk)
@@ -164,17 +182,44 @@ class SafetySettings:
         }
 
 
+_SEVERITY = {"low": 0, "high": 1, "blocked": 2}
+LINE_LIMIT = 4000  # characters of the current typed line kept for rating
+# Shell spellings that run the same command as the plain one: \rm, r\m, "rm", 'rm', $(echo rm)
+_ECHO = re.compile(r"\$\(\s*echo\s+([\w./-]+)\s*\)|`\s*echo\s+([\w./-]+)\s*`")
+
+
+def shell_plain(text: str) -> str:
+    """`text` with shell quoting and escapes taken out (`\\rm` -> `rm`, `"rm"` -> `rm`,
+    `$(echo rm)` -> `rm`), so a rule written for the plain command sees every spelling of it.
+    A heuristic for rating only: the text typed is never changed."""
+    text = _ECHO.sub(lambda m: m.group(1) or m.group(2), text)
+    text = re.sub(r"\\(.)", r"\1", text)
+    return text.replace('"', "").replace("'", "")
+
+
+def _rate_text(text: str, context: RiskContext, rules: RiskRules) -> Risk:
+    """The most severe rating of `text` as typed and in its plain shell spelling."""
+    first = assess(Type(text=text), context, rules)
+    plain = shell_plain(text)
+    if plain == text or not plain.strip():
+        return first
+    second = assess(Type(text=plain), context, rules)
+    return second if _SEVERITY[second.level] > _SEVERITY[first.level] else first
+
+
 def _rate(action: Action, context: RiskContext, rules: RiskRules) -> Risk:
     """`assess`, with secret placeholders taken out of typed text: a `<secret:NAME>` is the
     user's own value, typed only where it is bound (see `pixelpilot.agent.secrets`), not a
     password the model made up; what else the text holds is rated as usual."""
     from pixelpilot.agent.secrets import PLACEHOLDER
 
-    if not (isinstance(action, Type) and PLACEHOLDER.search(action.text)):
+    if not isinstance(action, Type):
         return assess(action, context, rules)
+    if not PLACEHOLDER.search(action.text):
+        return _rate_text(action.text, context, rules)
     names = ", ".join(f"<secret:{m}>" for m in PLACEHOLDER.findall(action.text))
     rest = PLACEHOLDER.sub(" ", action.text).strip()
-    risk = assess(Type(text=rest), context, rules) if rest else None
+    risk = _rate_text(rest, context, rules) if rest else None
     if risk is not None and risk.level != "low":
         return risk
     return Risk("low", f"types {names} where the secret is bound", "secret")

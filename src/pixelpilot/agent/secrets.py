@@ -103,7 +103,7 @@ class Secrets:
                     f'[secrets] {name}: expected "ENV_VAR" or {{env = "ENV_VAR", bound_to = '
                     "[...]}; the table names environment variables, never values"
                 )
-            found[name] = _secret(name, variable, bound)
+            found[name] = _secret(name, variable, bound, from_table=True)
         for spec in specs:
             name, _, target = spec.partition("@")
             found[name] = _secret(name, name, (target,) if target else ())
@@ -160,17 +160,35 @@ class Secrets:
         return PLACEHOLDER.sub(value, text)
 
 
-def _secret(name: str, variable: str, bound: tuple[str, ...]) -> Secret:
+def _secret(
+    name: str, variable: str, bound: tuple[str, ...], *, from_table: bool = False
+) -> Secret:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ConfigError(
             f"secret name {name!r}: use letters, digits and _ (it goes in <secret:NAME>)"
         )
-    value = os.environ.get(variable)
-    if not value:
+    # A [secrets] entry that is no variable name may be the value itself, written there by
+    # mistake: never repeat it.
+    valid = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable) is not None
+    shown = "named by its [secrets] entry" if from_table else variable
+    if from_table and not valid:
         raise ConfigError(
-            f"secret {name!r}: environment variable {variable} is not set (export it first; "
+            f"[secrets] {name}: the entry is not the name of an environment variable; the "
+            'table names variables (NAME = "ENV_VAR"), never values'
+        )
+    value = os.environ.get(variable)
+    if value is None and from_table:
+        raise ConfigError(
+            f"secret {name!r}: the environment variable its [secrets] entry names is not set "
+            "(export it first; the table names variables, never values)"
+        )
+    if value is None:
+        raise ConfigError(
+            f"secret {name!r}: environment variable {shown} is not set (export it first; "
             "secrets are read from the environment, never from the command line or a file)"
         )
+    if not value:
+        raise ConfigError(f"secret {name!r}: environment variable {shown} is set but empty")
     if len(value) < MIN_LENGTH:
         raise ConfigError(f"secret {name!r}: the value is shorter than {MIN_LENGTH} characters")
     for target in bound:
@@ -207,12 +225,23 @@ class SecretsEnv:
         return self.last
 
     def execute(self, action: Action) -> Execution:
+        typed = False
         if isinstance(action, Type) and PLACEHOLDER.search(action.text):
+            typed = True
+            names = ", ".join(m.group(0) for m in PLACEHOLDER.finditer(action.text))
             action = Type(text=self.secrets.substitute(action.text, self.last))
         try:
             execution = self.env.execute(action)
         except PixelpilotError as exc:
-            exc.args = tuple(self.secrets.redact(str(a)) for a in exc.args)
+            if typed:
+                # The adapter's message may quote part of the value (a character it cannot
+                # type, its position): say only which secret and what kind of failure.
+                exc.args = (
+                    f"typing {names} failed ({type(exc).__name__}; the adapter's message is "
+                    "withheld because it may quote the secret)",
+                )
+            else:
+                exc.args = tuple(self.secrets.redact(str(a)) for a in exc.args)
             raise
         return Execution(self.secrets.redact(execution.detail), execution.settle_seconds)
 

@@ -98,6 +98,9 @@ class Trajectory:
         outcome: the environment's own verdict on the task, when it can judge it.
         run_dir: where the recorder wrote the run (None without a recorder).
         error_type: the exception's type name when status is "error" or "env_error".
+        unjudged: why a task was not judged although it might have been (the run ended early,
+            or the judge failed or ran out of time); None when judged, or when the environment
+            cannot judge this task at all.
         user_mistake: the error was a UserError (a task the environment cannot set up, a bad
             option found late): the command exits 2 as for any user mistake.
     """
@@ -114,6 +117,7 @@ class Trajectory:
     ended_at: float = 0.0
     error_type: str | None = None
     user_mistake: bool = False
+    unjudged: str | None = None
     safety: dict[str, Any] = field(default_factory=dict)
 
     def safety_events(self) -> dict[str, list[int]]:
@@ -137,6 +141,8 @@ class Trajectory:
         solved, whatever the policy claimed."""
         if self.outcome is not None:
             return self.outcome.success
+        if self.unjudged is not None:  # a judge that failed or never ran is no verdict
+            return False
         return (self.status, self.claim) == ("terminated", "success") or self.status == "answered"
 
     def result(self) -> dict[str, Any]:
@@ -149,6 +155,7 @@ class Trajectory:
             "status": self.status,
             "reason": self.reason,
             "judged": self.judged,
+            "unjudged_reason": self.unjudged,
             "success": None if self.outcome is None else self.outcome.success,
             "claim": self.claim,
             "answer": self.answer,

@@ -119,7 +119,10 @@ def handle(args: argparse.Namespace) -> int:
     if result.handed_over_at is not None:
         line += f"; {args.fallback_model} took over at recorded step {result.handed_over_at}"
     print(line)
-    print(f"task {trajectory.judged} (judged by the environment)")
+    print(
+        f"task {trajectory.judged}"
+        + (" (judged by the environment)" if trajectory.outcome is not None else "")
+    )
     print(f"run directory: {result.run_dir}")
     if args.report:
         print(f"report: {write_run_report(result.run_dir)}")

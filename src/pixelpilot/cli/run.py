@@ -133,8 +133,10 @@ def summary(trajectory: Trajectory) -> str:
     if trajectory.outcome is not None:
         verdict = "task solved" if trajectory.outcome.success else "task NOT solved"
         lead = f"{verdict} (judged by the environment: {trajectory.outcome.detail})"
+    elif trajectory.unjudged is not None:
+        lead = f"task not judged ({trajectory.unjudged})"
     else:
-        lead = "task not judged (this environment cannot check it)"
+        lead = "task not judged (the environment cannot check this task)"
     ended = f"episode ended: {trajectory.status} {steps}"
     if trajectory.reason:
         ended += f" ({trajectory.reason})"

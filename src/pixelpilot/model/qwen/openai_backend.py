@@ -90,6 +90,10 @@ class OpenAICompatConfig(GroundingOptions):
 
 
 CONNECT_CHECK_SECONDS = 5.0
+CREDENTIALS_IN_URL = (
+    "the endpoint URL carries a user name or password, which would be recorded in every run; "
+    "remove it and put the key in $OPENAI_API_KEY (or the api_key_env option)"
+)
 logger = logging.getLogger(__name__)
 
 
@@ -163,6 +167,8 @@ class OpenAICompatPolicy(PolicyBase):
     def __init__(self, base_url: str, model: str, config: OpenAICompatConfig) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"the endpoint must be an http(s) URL, got {base_url!r}")
+        if "@" in urllib.parse.urlsplit(base_url).netloc:  # never echo it: it holds a password
+            raise ConfigError(CREDENTIALS_IN_URL)
         if not model:
             raise ConfigError("the endpoint needs a model name: openai:BASE_URL#MODEL")
         self.url = base_url.rstrip("/") + "/chat/completions"
@@ -177,6 +183,8 @@ class OpenAICompatPolicy(PolicyBase):
     @classmethod
     def from_spec(cls, argument: str, config: OpenAICompatConfig) -> OpenAICompatPolicy:
         base_url, hash_sign, model = argument.partition("#")
+        if "@" in urllib.parse.urlsplit(base_url).netloc:
+            raise ConfigError(CREDENTIALS_IN_URL)
         if not hash_sign or not base_url:
             raise ConfigError(
                 "expected --model openai:BASE_URL#MODEL, e.g. "
