@@ -226,7 +226,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.1, help="s per predict_batch call")
     parser.add_argument("--env-delay", type=float, default=0.05, help="s per fake action")
     parser.add_argument("--per-worker", type=int, default=15, help="episodes per worker")
-    parser.add_argument("--miniwob-episodes", type=int, default=4, help="episodes per task")
+    parser.add_argument("--miniwob-episodes", type=int, default=10, help="episodes per task")
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument("--no-miniwob", action="store_true")
     args = parser.parse_args()
