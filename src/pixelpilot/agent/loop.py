@@ -216,6 +216,7 @@ class _Episode:
         except (UnsupportedActionError, OutOfBoundsError, ActionError) as exc:
             step.timings["execute"] = time.perf_counter() - start
             step.error, step.error_kind = str(exc), "action"
+            self._note_blocked(step)  # a refused open_app is also a blocked navigation
             return self._count_error()
         except BaseException:
             step.timings["execute"] = time.perf_counter() - start
@@ -227,14 +228,17 @@ class _Episode:
         self.consecutive_errors = 0
         # What the environment refused on its own (a navigation to another origin) is shown to
         # the policy as feedback, like a denial.
-        # Everything refused since the last step counts, also during reset or capture (a
-        # redirect on load, a meta refresh).
-        refused = getattr(self.env, "blocked_navigations", ())
-        step.blocked = tuple(str(b) for b in refused[self.blocked_seen :])
-        self.blocked_seen = len(refused)
+        self._note_blocked(step)
         if step.blocked:
             step.error, step.error_kind = "; ".join(step.blocked), "blocked"
         return None
+
+    def _note_blocked(self, step: Step) -> None:
+        """Record on `step` what the environment refused since the last step, also during
+        reset or capture (a redirect on load, a meta refresh)."""
+        refused = getattr(self.env, "blocked_navigations", ())
+        step.blocked = tuple(str(b) for b in refused[self.blocked_seen :])
+        self.blocked_seen = len(refused)
 
     def _write_step(self, step: Step, shot: Future[SavedScreenshot] | None) -> None:
         if self.recorder is None:
