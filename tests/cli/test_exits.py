@@ -75,6 +75,12 @@ def test_a_free_goal_is_not_judged_and_says_so(tmp_path: Path) -> None:
             ["--env", "desktop", "--virtual-display", "99999x1", "--task", "x"],
             "99999x1 is outside the limits: each side from 100 to 16384 pixels",
         ),
+        (["--env", "fake", "--task", "x", "--max-seconds", "nan"], "--max-seconds must be"),
+        (["--env", "fake", "--task", "x", "--max-seconds", "inf"], "--max-seconds must be"),
+        (
+            ["--env", "browser", "--task", "x", "--viewport", "100000x100000"],
+            "viewport of 100000x100000 is outside the limits",
+        ),
     ],
 )
 def test_task_and_environment_mismatches_are_user_mistakes(

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from pixelpilot.actions import Size
-from pixelpilot.errors import UserError
+from pixelpilot.errors import ConfigError, UserError
 from pixelpilot.registry import config_error
 
 
@@ -112,6 +112,8 @@ def handle(args: argparse.Namespace) -> int:
         device_log = logging.getLogger("pixelpilot.adbdevice")
         device_log.addHandler(handler)
         device_log.setLevel(logging.INFO)
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"--port must be 0 (any free port) to 65535, got {args.port}")
     device = AdbTestDevice(config, host=args.host, port=args.port)
     try:
         device.start()

@@ -38,6 +38,7 @@ from pixelpilot.model import create_policy
 from pixelpilot.versions import versions
 
 RUN_KEYS = {"max_steps": int, "max_seconds": float, "out": str, "confirm": bool}
+MAX_SECONDS = 30 * 24 * 3600.0
 KIND_WORDS = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
 
 
@@ -106,8 +107,11 @@ def run_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, 
     settings["confirm"] = settings["confirm"] or args.confirm
     if settings["max_steps"] < 1:
         raise ConfigError(f"--max-steps must be at least 1, got {settings['max_steps']}")
-    if settings["max_seconds"] <= 0:
-        raise ConfigError(f"--max-seconds must be positive, got {settings['max_seconds']}")
+    if not 0 < settings["max_seconds"] <= MAX_SECONDS:  # also refuses nan
+        raise ConfigError(
+            f"--max-seconds must be a number of seconds from 0 to {MAX_SECONDS:g} (30 days), "
+            f"got {settings['max_seconds']}"
+        )
     return settings
 
 

@@ -73,9 +73,15 @@ class BrowserConfig(BaseModel):
     @classmethod
     def _check_viewport(cls, value: str) -> str:
         try:
-            return str(Size.parse(value))
+            size = Size.parse(value)
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
+        if not (100 <= size.width <= 8192 and 100 <= size.height <= 8192):
+            raise ValueError(
+                f"a viewport of {size} is outside the limits: each side from 100 to 8192 CSS "
+                "pixels (e.g. 1280x800)"
+            )
+        return str(size)
 
     @field_validator("start_url")
     @classmethod
