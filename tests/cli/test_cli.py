@@ -107,7 +107,7 @@ CONFIGS = {
         ({"--model": "scripted:/nonexistent.jsonl"}, "cannot read action script"),
         ({"--model": "scripted"}, "needs a file: --model scripted:actions.jsonl"),
         ({"--max-steps": "0"}, "--max-steps must be at least 1"),
-        ({"--max-seconds": "-1"}, "--max-seconds must be positive"),
+        ({"--max-seconds": "-1"}, "--max-seconds must be a number of seconds from 0 to"),
         ({"--env-opt": "width=-5"}, "invalid 'fake' environment option: width"),
         ({"--env-opt": "colour=red"}, "colour: Extra inputs are not permitted"),
         ({"--env-opt": "nonsense"}, "--env-opt expects KEY=VALUE"),

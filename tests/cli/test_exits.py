@@ -225,3 +225,20 @@ def test_a_user_mistake_found_while_resetting_exits_2_with_a_record(
     printed = capsys.readouterr().out
     assert status == 2 and "this task needs --virtual-display WxH" in printed
     assert json.loads((out / "result.json").read_text())["status"] == "error"
+
+
+def test_console_lines_mark_what_did_not_run_and_clip_long_text() -> None:
+    from pixelpilot.actions import Key, Type
+    from pixelpilot.agent import Step
+    from pixelpilot.cli.run import step_line
+    from pixelpilot.env import FakeEnv
+
+    obs = FakeEnv().reset()
+    unrun = Step(index=3, observation=obs, action=Click(x=1, y=1))  # e.g. the loop stopped it
+    assert "(not executed)" in step_line(unrun)
+    extra = Step(index=1, observation=obs, action=Click(x=1, y=1), executed="click",
+                 extra_actions=(Key(keys=("alt", "f4")),))  # fmt: skip
+    assert "(+1 more call(s) in the output, not executed)" in step_line(extra)
+    long = Step(index=2, observation=obs, action=Type(text="x" * 10_000), executed="typed")
+    line = step_line(long)
+    assert len(line) < 400 and "characters)" in line

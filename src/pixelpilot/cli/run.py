@@ -115,16 +115,29 @@ def run_settings(args: argparse.Namespace, config: dict[str, Any]) -> dict[str, 
     return settings
 
 
+LINE_TEXT = 160  # characters of an action or error shown on a console line (the record is whole)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= LINE_TEXT else f"{text[:LINE_TEXT]}... ({len(text)} characters)"
+
+
 def step_line(step: Step) -> str:
+    """One console line per step; an action that did not run is marked so."""
     t = step.timings
     timing = " ".join(
         f"{name} {t[key]:.2f}s"
         for name, key in (("capture", "capture"), ("predict", "predict"), ("execute", "execute"))
         if key in t
     )
-    what = describe(step.action) if step.action is not None else "(no action)"
+    what = _clip(describe(step.action)) if step.action is not None else "(no action)"
+    terminal = step.action is not None and step.action.type in ("answer", "terminate")
     if step.error:
-        what += f"  ! {step.error_kind}: {step.error}"
+        what += f"  ! {step.error_kind}: {_clip(step.error)}"
+    elif step.action is not None and step.executed is None and not terminal:
+        what += "  (not executed)"
+    if step.extra_actions:
+        what += f"  (+{len(step.extra_actions)} more call(s) in the output, not executed)"
     return f"step {step.index:>3}  {what}  [{timing}]"
 
 
