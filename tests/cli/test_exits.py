@@ -242,3 +242,24 @@ def test_console_lines_mark_what_did_not_run_and_clip_long_text() -> None:
     long = Step(index=2, observation=obs, action=Type(text="x" * 10_000), executed="typed")
     line = step_line(long)
     assert len(line) < 400 and "characters)" in line
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[env]\nwidth = -5\n", "'env.width' must be a [env.NAME] table"),
+        ("[env.fakee]\nwidth = -5\n", "Did you mean 'fake'?"),
+        ("[bogus]\nx = 1\n", "unknown top-level key(s) bogus"),
+        ('max_steps = "lots"\n', "unknown top-level key(s) max_steps"),
+    ],
+)
+def test_a_misplaced_or_misspelled_config_setting_is_a_user_mistake(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text(text)
+    script = _script(tmp_path, ['{"type": "wait", "seconds": 0}'])
+    status = main(["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "x",
+                   "--config", str(config), "--out", str(tmp_path / "o")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert status == 2 and message in err and not (tmp_path / "o").exists()

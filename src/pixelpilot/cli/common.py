@@ -74,17 +74,56 @@ def add_pairs_argument(
     )
 
 
+SECTIONS = ("run", "env", "model", "bench", "safety", "secrets")
+
+
 def load_config(path: str | None) -> dict[str, Any]:
-    """Read a TOML config file; an unreadable or invalid file is a ConfigError."""
+    """Read a TOML config file and check its shape: only the known sections, and `[env.NAME]`,
+    `[model.NAME]`, `[bench.NAME]` tables that name a registered component. A misspelled or
+    misplaced setting is a ConfigError, never silently ignored.
+
+    Raises:
+        ConfigError: the file cannot be read, is not TOML, or has an unknown section or name.
+    """
     if path is None:
         return {}
     try:
         with Path(path).open("rb") as handle:
-            return tomllib.load(handle)
+            config = tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    check_config(config, path)
+    return config
+
+
+def check_config(config: dict[str, Any], path: str) -> None:
+    """See `load_config`."""
+    from pixelpilot.env import ENVIRONMENTS
+    from pixelpilot.evals import BENCHMARKS
+    from pixelpilot.model import POLICIES
+
+    unknown = [key for key in config if key not in SECTIONS]
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
+            f"settings go in one of the sections [{'], ['.join(SECTIONS)}]"
+        )
+    for kind, registry in (("env", ENVIRONMENTS), ("model", POLICIES), ("bench", BENCHMARKS)):
+        table = config.get(kind, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"config file {path}: [{kind}] must hold [{kind}.NAME] tables")
+        for name, sub in table.items():
+            if not isinstance(sub, dict):
+                raise ConfigError(
+                    f"config file {path}: '{kind}.{name}' must be a [{kind}.NAME] table naming "
+                    f"the {registry.kind} (e.g. [{kind}.{registry.names()[0]}])"
+                )
+            if name not in registry:
+                raise ConfigError(
+                    f"config file {path}: [{kind}.{name}]: {registry.unknown_message(name)}"
+                )
 
 
 def parse_pairs(pairs: list[str], flag: str) -> dict[str, Any]:
