@@ -39,7 +39,11 @@ def load_script(path: Path) -> list[Action]:
 
 
 class ScriptedPolicy(PolicyBase):
-    """Returns the script's actions in order: step k of an episode gets action k."""
+    """Returns the script's actions in order, one per `predict` call (so one script serves one
+    episode, or the samples of an offline benchmark in order). It keeps its place between
+    calls: it must not be shared by episodes that run at once (`shareable` is False)."""
+
+    shareable = False
 
     Config = ScriptedConfig
 
@@ -55,9 +59,6 @@ class ScriptedPolicy(PolicyBase):
         return cls(load_script(Path(argument)), spec=f"scripted:{argument}")
 
     def predict(self, observation: Observation, history: History) -> Prediction:
-        # The script's place is the episode's step count, not a counter of this object: one
-        # policy can serve several episodes at once (run --tasks --workers N), each from the top.
-        self.position = len(history.steps)
         if self.position >= len(self.actions):
             return Prediction(
                 action=Terminate(status="failure"),
