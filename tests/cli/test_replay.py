@@ -45,6 +45,9 @@ def test_a_changed_screen_is_reported_as_diverged(
         (["--ignore", "1,2,3"], "--ignore expects X,Y,W,H"),
         (["--ignore", "1,2,0,4"], "positive width and height"),
         (["--threshold", "-1"], "threshold must be a percentage"),
+        (["--threshold", "nan"], "threshold must be a percentage"),
+        (["--threshold", "inf"], "threshold must be a percentage"),
+        (["--task", "sandbox:sign-in"], "runs with --env browser, not --env fake"),
     ],
 )
 def test_bad_flags_are_one_line(

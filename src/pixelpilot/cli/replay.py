@@ -84,7 +84,14 @@ def handle(args: argparse.Namespace) -> int:
         options = dict(recorded_env.get("options") or {})
     options.update(env_options(args, {}))
     ignore = [parse_box(text) for text in args.ignore]
-    task = resolve_task(args.task)[0] if args.task else None
+    if not 0 <= args.threshold < 100:  # also refuses nan: a check that can never fire is none
+        raise ConfigError(
+            f"--threshold must be a percentage from 0 to below 100, got {args.threshold}"
+        )
+    task, suite = resolve_task(args.task) if args.task else (None, None)
+    if suite is not None and args.env not in suite.environments:
+        wanted = " or ".join(f"--env {name}" for name in suite.environments)
+        raise ConfigError(f"task '{args.task}' runs with {wanted}, not --env {args.env}")
     out = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-replay")
     fallback: Policy | None = None
     if args.fallback_model:
