@@ -161,3 +161,22 @@ def test_an_unexpected_exception_ends_the_run_with_a_complete_record(tmp_path: P
     assert [s["index"] for s in run.steps] == [1, 2]
     assert run.steps[1]["error_kind"] == "crash"
     assert run.steps[1]["error"] == "ValueError: the model adapter tripped over its own feet"
+
+
+class SlowJudge(FakeEnv):
+    def evaluate(self, *, answer: str | None = None) -> object:  # type: ignore[override]
+        time.sleep(10_000)
+        raise AssertionError("unreachable")
+
+
+def test_a_judge_that_runs_out_of_time_is_no_verdict_and_no_success(tmp_path: Path) -> None:
+    from pixelpilot.actions import Terminate
+
+    started = time.monotonic()
+    trajectory = run_episode(
+        SlowJudge(), ListPolicy([Terminate(status="success")]), "fake:wifi", max_seconds=1.0
+    )
+    assert time.monotonic() - started < 1.0 + SLACK
+    assert trajectory.judged == "not judged" and trajectory.claim == "success"
+    assert trajectory.unjudged == "the task could not be judged in time"
+    assert not trajectory.ok  # a claimed success without the verdict the task has
