@@ -20,6 +20,9 @@ from pixelpilot.model import POLICIES
 LISTS = ("envs", "models", "tasks", "benchmarks", "options")
 
 
+DEFAULT_WIDTH = 60  # characters of a default value shown
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "ls", help="list environments, models, tasks or benchmarks, or a component's options"
@@ -76,6 +79,8 @@ def option_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
             default = repr(field.default_factory())  # type: ignore[call-arg]
         else:
             default = "(required)"
+        if len(default) > DEFAULT_WIDTH:  # a long structure (the fake screens) stays readable
+            default = default[: DEFAULT_WIDTH - 3] + "..."
         rows.append((name, type_name(field.annotation), default, field.description or ""))
     return rows
 
