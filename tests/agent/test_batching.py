@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from pixelpilot.actions import Click, Observation
-from pixelpilot.agent.batching import BatchingPolicy
+from pixelpilot.agent.batching import BatchingPolicy, check_shareable
 from pixelpilot.errors import ConfigError, PolicyError
 from pixelpilot.model import History, HistoryEntry, PolicyBase, Prediction
 
@@ -192,3 +192,12 @@ def test_workers_whose_actions_are_quicker_than_the_model_stay_in_one_batch() ->
             thread.join(timeout=60)
     assert sum(policy.sizes) == 20
     assert front.stats.mean_batch >= 3.0, policy.sizes
+
+
+def test_a_policy_that_keeps_its_place_is_not_shared() -> None:
+    policy = OneByOne()
+    check_shareable(policy, 4)  # no declaration: shareable
+    policy.shareable = False  # type: ignore[attr-defined]
+    check_shareable(policy, 1)
+    with pytest.raises(ConfigError, match=r"test:one keeps its place .* give --workers 1"):
+        check_shareable(policy, 2)

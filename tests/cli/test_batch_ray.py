@@ -44,18 +44,26 @@ def rows(out: Path) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.slow
-def test_tasks_on_ray_match_a_local_run(ray: Any, tmp_path: Path) -> None:
-    # Every step clicks the same point: the outcome does not depend on which task runs first.
-    script = tmp_path / "clicks.jsonl"
-    script.write_text('{"type": "click", "x": 200, "y": 200}\n' * 40)
+def test_tasks_on_ray_match_a_local_run(
+    ray: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixelpilot.evals.parallel import ray_backend
+    from tests.cli.test_batch import TwoClicks
+
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps(t) + "\n" for t in TASKS))
-    argv = ["run", "--env", "fake", "--model", f"scripted:{script}", "--tasks", str(tasks),
-            "--max-steps", "2"]  # fmt: skip
+    argv = ["run", "--env", "fake", "--model", "test:two", "--tasks", str(tasks)]
+    monkeypatch.setattr("pixelpilot.cli.batch.create_policy", lambda spec, options: TwoClicks())
     main([*argv, "--out", str(tmp_path / "local")])
+
+    def served(spec: str, options: Any, **kwargs: Any) -> Any:
+        remote = ray_backend.start_policy(TwoClicks, batch_size=2, workers=2)
+        return remote, remote
+
+    monkeypatch.setattr(ray_backend, "policy_for_ray", served)  # the test policy, in an actor
     main([*argv, "--out", str(tmp_path / "ray"), "--ray", "auto", "--workers", "2"])
     assert rows(tmp_path / "ray") == rows(tmp_path / "local")
-    assert rows(tmp_path / "local")[0] == ("001-fake-wifi", "max_steps", 2, True)
+    assert rows(tmp_path / "local")[0] == ("001-fake-wifi", "terminated", 3, True)
     summary = json.loads((tmp_path / "ray" / "summary.json").read_text())
     for task in summary["tasks"]:
         run_dir = Path(task["run_dir"])

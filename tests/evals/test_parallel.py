@@ -124,17 +124,25 @@ def test_an_online_benchmark_without_worker_copies_refuses_workers(tmp_path: Pat
         )
 
 
-def test_cli_workers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_workers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = dataset(tmp_path / "set", per_platform=3)
     script = tmp_path / "script.jsonl"
-    script.write_text("")  # an empty script: terminate(failure) each time, deterministic
+    script.write_text("")
     args = ["eval", "screenspot-v2", "--data", str(data), "--model", f"scripted:{script}"]
+    # The scripted policy replays its script call after call: not shareable between workers.
+    assert main([*args, "--out", str(tmp_path / "s"), "--workers", "2"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot serve 2 workers at once: give --workers 1" in err and "\n" not in err
+    monkeypatch.setattr("pixelpilot.cli.eval.create_policy", lambda spec, options: AnswerKey())
     assert main([*args, "--out", str(tmp_path / "a"), "--no-progress"]) == 0
     assert main([*args, "--out", str(tmp_path / "b"), "--no-progress", "--workers", "2",
                  "--batch-size", "3"]) == 0  # fmt: skip
     a = json.loads((tmp_path / "a" / "report.json").read_text())
     b = json.loads((tmp_path / "b" / "report.json").read_text())
     assert comparable(a) == comparable(b) and a["counts"]["samples"] == 9
+    assert 0 < a["headline"]["percent"] < 100
     capsys.readouterr()
     assert main([*args, "--out", str(tmp_path / "c"), "--workers", "0"]) == 2
     err = capsys.readouterr().err.strip()

@@ -133,7 +133,9 @@ def test_errors_in_actors_arrive_as_themselves_and_relative_paths_mean_the_drive
     (tmp_path / "x.jsonl").write_text('{"type": "click", "x": 1, "y": 1}\n' * 3)
     monkeypatch.chdir(tmp_path)  # the spec, --data and --out are relative to the driver's cwd
     argv = ["eval", "screenspot-v2", "--data", "set", "--model", "scripted:x.jsonl",
-            "--no-progress", "--ray", "auto", "--workers", "2"]  # fmt: skip
+            "--no-progress", "--ray", "auto"]  # fmt: skip
+    assert main([*argv, "--out", "out", "--workers", "2"]) == 2  # a script is not shareable
+    assert "cannot serve 2 workers" in capsys.readouterr().err
     assert main([*argv, "--out", "out"]) == 0
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["counts"]["scored"] == 3 and report["counts"]["problems"] == 0

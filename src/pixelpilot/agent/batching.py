@@ -65,6 +65,21 @@ class FrontStats:
         return self.items / self.calls if self.calls else 0.0
 
 
+def check_shareable(policy: object, workers: int) -> None:
+    """Refuse to share a policy that keeps per-run state between calls (`shareable = False`,
+    e.g. the scripted policy, which replays its script call after call) among several workers.
+
+    Raises:
+        ConfigError: `workers` > 1 and the policy declares itself not shareable.
+    """
+    if workers > 1 and getattr(policy, "shareable", True) is False:
+        spec = getattr(policy, "spec", type(policy).__name__)
+        raise ConfigError(
+            f"{spec} keeps its place between calls and cannot serve {workers} workers at once: "
+            "give --workers 1"
+        )
+
+
 class BatchingPolicy:
     """A Policy that gathers concurrent requests into `predict_batch` calls of `policy`.
 

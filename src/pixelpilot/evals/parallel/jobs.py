@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pixelpilot.agent.batching import BatchingPolicy
+from pixelpilot.agent.batching import BatchingPolicy, check_shareable
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.parallel.pool import WorkerLost
 from pixelpilot.model import Policy
@@ -181,6 +181,7 @@ class LocalTasks:
     ) -> None:
         if workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {workers}")
+        check_shareable(policy, workers)
         self.workers = workers
         self.run_one = run_one
         self.out = out

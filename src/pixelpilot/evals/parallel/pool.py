@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pixelpilot.agent.batching import BatchingPolicy
+from pixelpilot.agent.batching import BatchingPolicy, check_shareable
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, Problem, Problems, Record, Score
 from pixelpilot.evals.offline import OfflineBenchmark
@@ -106,6 +106,7 @@ class LocalExecutor:
     ) -> None:
         if workers < 1:
             raise ConfigError(f"--workers must be at least 1, got {workers}")
+        check_shareable(policy, workers)
         self.make, self.owned = worker_benchmark(benchmark)
         self.workers = workers
         self.online = not isinstance(benchmark, OfflineBenchmark)

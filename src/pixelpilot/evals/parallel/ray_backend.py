@@ -28,7 +28,7 @@ from types import ModuleType
 from typing import Any
 
 from pixelpilot.actions import Observation
-from pixelpilot.agent.batching import BatchingPolicy
+from pixelpilot.agent.batching import BatchingPolicy, check_shareable
 from pixelpilot.errors import ConfigError, MissingExtraError, PolicyError
 from pixelpilot.evals.base import Benchmark, Problems, Record
 from pixelpilot.evals.offline import OfflineBenchmark
@@ -128,6 +128,7 @@ class PolicyServer:
         self.policy = self.factory()
         self.front = BatchingPolicy(self.policy, batch_size=self.batch_size, max_wait=self.max_wait)
         return {
+            "shareable": getattr(self.policy, "shareable", True),
             "spec": self.policy.spec,
             "image_history": self.policy.image_history,
             "describe": self.policy.describe(),
@@ -155,6 +156,7 @@ class RemotePolicy:
         self.handle = handle
         self.spec: str = info["spec"]
         self.image_history: int = info["image_history"]
+        self.shareable: bool = info.get("shareable", True)
         self._describe: dict[str, object] = info["describe"]
 
     def predict(self, observation: Observation, history: History) -> Prediction:
@@ -239,11 +241,16 @@ def policy_for_ray(
 
     factory = functools.partial(create_policy, spec, options)
     if spec.startswith("openai:"):
-        return factory(), factory
+        return factory(), factory  # each worker its own client: nothing shared
     if num_gpus is None:
         has_gpu = import_ray().cluster_resources().get("GPU", 0) >= 1
         num_gpus = 1.0 if has_gpu and spec.startswith("qwen25vl:") else 0.0
     remote = start_policy(factory, batch_size=batch_size, workers=workers, num_gpus=num_gpus)
+    try:
+        check_shareable(remote, workers)
+    except ConfigError:
+        remote.close()
+        raise
     return remote, remote
 
 
