@@ -147,3 +147,34 @@ def test_cli_workers(
     assert main([*args, "--out", str(tmp_path / "c"), "--workers", "0"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.endswith("--workers must be at least 1, got 0") and "\n" not in err
+
+
+class Centre(PolicyBase):
+    """Deterministic: a click at the screenshot's centre, whatever the sample."""
+
+    spec = "test:centre"
+
+    def predict(self, observation: Observation, history: History) -> Prediction:
+        size = observation.size
+        return Prediction(Click(x=size.width // 2, y=size.height // 2), raw_text="centre")
+
+
+def test_androidcontrol_streamed_with_a_broken_record_gives_the_sequential_report(
+    tmp_path: Path,
+) -> None:
+    from tests.evals.androidcontrol.test_androidcontrol import write_dataset
+
+    data = write_dataset(tmp_path / "ac")
+    reports = []
+    for name, workers in (("seq", 1), ("par", 3)):
+        bench = create_benchmark("androidcontrol", {"setting": "low"})
+        reports.append(
+            evaluate(
+                bench, Centre(), data=data, out=tmp_path / name, model_info={"spec": "c"},
+                progress=False, workers=workers, batch_size=2,
+            ).report
+        )  # fmt: skip
+    sequential, parallel = reports
+    assert sequential["counts"]["problems"] >= 1  # the broken middle step, found while streaming
+    assert comparable(parallel) == comparable(sequential)
+    assert predictions(tmp_path / "par") == predictions(tmp_path / "seq")
