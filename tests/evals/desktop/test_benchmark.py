@@ -75,7 +75,7 @@ def test_options_and_task_names_are_checked() -> None:
             for_prediction=True,
         )
     with pytest.raises(
-        ConfigError, match=r"zoom: Extra inputs .*; valid options: tasks, episodes, "
+        ConfigError, match=r"zoom: Extra inputs .*; valid options: tasks, max_steps, "
     ):
         create_benchmark("desktop", {"zoom": 2})
 

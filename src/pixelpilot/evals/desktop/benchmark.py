@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from pixelpilot.env.desktop.tasks import DESKTOP_TASKS, TASKS, DesktopTask
 from pixelpilot.env.tasks import unknown_task
 from pixelpilot.evals.base import Benchmark, Dataset, Problems, Record, Score, Summary, Table
+from pixelpilot.evals.online import EpisodeOptions
 from pixelpilot.evals.scoring import percent
 from pixelpilot.model import Policy
 
@@ -34,32 +35,12 @@ METRIC = (
 )
 
 
-class DesktopBenchOptions(BaseModel):
+class DesktopBenchOptions(EpisodeOptions):
     """Options of the desktop benchmark (`pixelpilot eval desktop`)."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    tasks: list[str] | None = Field(
-        None, description="task names (comma-separated on the command line); default: all"
-    )
     episodes: int = Field(1, ge=1, description="episodes per task")
     virtual_display: str = Field("1280x800", description="'WxH' of the private Xvfb, pixels")
     wm: str = Field("openbox", description="window manager on the display: 'openbox' or 'none'")
-    max_steps: int = Field(15, ge=1, description="policy decisions per episode")
-    max_seconds: float = Field(300.0, gt=0, description="wall-clock budget per episode, s")
-    settle_timeout: float = Field(
-        2.0, ge=0, description="seconds to wait for the screen to settle after an action"
-    )
-    trajectories: str | None = Field(
-        None, description="folder for each episode's run directory (TASK/EPISODE/); none: not kept"
-    )
-
-    @field_validator("tasks", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
-        return value
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ left out of predictions.jsonl, so `--resume` runs it again.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from pixelpilot.agent import Recorder, Trajectory, run_episode
 from pixelpilot.env.desktop.env import DesktopConfig, DesktopEnv
 from pixelpilot.errors import ConfigError, EnvError
 from pixelpilot.evals.base import Problems, Record
+from pixelpilot.evals.online import fresh_run_dir
 from pixelpilot.evals.records import now
 from pixelpilot.model import Policy
 from pixelpilot.versions import versions
@@ -100,17 +100,7 @@ class EpisodeRunner:
             env.close()
 
     def _run_dir(self, sample_id: str) -> Path | None:
-        if self.options.trajectories is None:
-            return None
-        run_dir = Path(self.options.trajectories) / sample_id
-        if run_dir.exists():
-            # Left by an interrupted run: this episode has no record, so it runs again.
-            if not (run_dir / "meta.json").is_file():
-                raise ConfigError(
-                    f"{run_dir} exists and is not a pixelpilot run directory; move it away"
-                )
-            shutil.rmtree(run_dir)
-        return run_dir
+        return fresh_run_dir(self.options.trajectories, sample_id)
 
     def _meta(self, policy: Policy, task: Task) -> dict[str, Any]:
         options = self.options

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field
 
 from pixelpilot.evals.base import Benchmark, Dataset, Problems, Record, Score, Summary, Table
 from pixelpilot.evals.miniwob.pages import (
@@ -28,6 +28,7 @@ from pixelpilot.evals.miniwob.pages import (
     list_pages,
     select_pages,
 )
+from pixelpilot.evals.online import EpisodeOptions
 from pixelpilot.evals.scoring import percent
 from pixelpilot.model import Policy
 
@@ -41,10 +42,8 @@ METRIC = (
 )
 
 
-class MiniWobOptions(BaseModel):
+class MiniWobOptions(EpisodeOptions):
     """Options of the MiniWoB++ benchmark (`pixelpilot eval miniwob`)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tasks: list[str] | None = Field(
         None,
@@ -63,22 +62,10 @@ class MiniWobOptions(BaseModel):
     data_mode: Literal["test", "train", "default"] = Field(
         "test", description="core.setDataMode: which problem distribution the page samples"
     )
-    max_steps: int = Field(15, ge=1, description="policy decisions per episode")
-    max_seconds: float = Field(300.0, gt=0, description="wall-clock budget per episode, s")
-    settle_timeout: float = Field(
-        2.0, ge=0, description="seconds to wait for the page to settle after an action"
-    )
     headless: bool = Field(True, description="run Chromium without a window")
     trajectories: str | None = Field(
         None, description="folder for each episode's run directory (TASK/SEED/); none: not kept"
     )
-
-    @field_validator("tasks", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
-        return value
 
 
 @dataclass(frozen=True)

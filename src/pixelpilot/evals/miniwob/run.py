@@ -8,7 +8,6 @@ episode is listed as a problem and left out of predictions.jsonl, so `--resume` 
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,11 +16,12 @@ from pixelpilot.actions import Size, describe
 from pixelpilot.agent import Recorder, Trajectory, run_episode
 from pixelpilot.env.browser.config import BrowserConfig
 from pixelpilot.env.browser.env import BrowserEnv
-from pixelpilot.errors import ConfigError, EnvError
+from pixelpilot.errors import EnvError
 from pixelpilot.evals.base import Problems, Record
 from pixelpilot.evals.miniwob.env import EpisodeStart, MiniWobEnv
 from pixelpilot.evals.miniwob.pages import MiniWobPage
 from pixelpilot.evals.miniwob.server import FolderServer
+from pixelpilot.evals.online import fresh_run_dir
 from pixelpilot.evals.records import now
 from pixelpilot.model import Policy
 from pixelpilot.versions import versions
@@ -155,17 +155,7 @@ class EpisodeRunner:
         return self._server.start() + page.relative
 
     def _run_dir(self, page: MiniWobPage, seed: int) -> Path | None:
-        if self.options.trajectories is None:
-            return None
-        run_dir = Path(self.options.trajectories) / page.name / str(seed)
-        if run_dir.exists():
-            # Left by an interrupted run: this episode has no record, so it runs again.
-            if not (run_dir / "meta.json").is_file():
-                raise ConfigError(
-                    f"{run_dir} exists and is not a pixelpilot run directory; move it away"
-                )
-            shutil.rmtree(run_dir)
-        return run_dir
+        return fresh_run_dir(self.options.trajectories, page.name, str(seed))
 
     def _meta(self, policy: Policy, start: EpisodeStart) -> dict[str, Any]:
         options = self.options
