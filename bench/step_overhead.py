@@ -4,11 +4,14 @@
 
 Baseline: per step, capture one FakeEnv screenshot and record it the way the recorder does:
 PNG at the recorder's own zlib level (`Recorder.png_compress_level`, 1), sha256 of the bytes,
-written to a file. That is the least any recording agent must do per step. Against it, in the
-same run and interleaved round by round (baseline, loop + recorder, loop alone, baseline, ...):
-full `run_episode` steps (FakeEnv + ScriptedPolicy, recorder on), and the same without a
-recorder. Prints min and median ms/step over the rounds and the ratios of the medians; the
-target is loop + recorder <= 1.05x the baseline. Also times PNG encoding at several zlib
+written to a file. That is the least any recording agent must do per step. A second baseline
+adds what the recorder's crash safety costs on top: the PNG written atomically and fsynced,
+and two JSON lines (the intent and the step) appended and fsynced. Against them, in the same
+run and interleaved round by round (baseline, durable baseline, loop + recorder, loop alone,
+...): full `run_episode` steps (FakeEnv + ScriptedPolicy, recorder on), and the same without a
+recorder (which keeps every screenshot in memory, as the loop does without a run directory).
+Prints min and median ms/step over the rounds and the ratios of the medians to the first
+baseline; the target is loop + recorder <= 1.05x it. Also times PNG encoding at several zlib
 levels (why the recorder uses level 1).
 """
 
@@ -17,6 +20,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -27,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pixelpilot.actions import Action, Move
 from pixelpilot.agent import Recorder, run_episode
+from pixelpilot.agent.trajectory import write_atomic
 from pixelpilot.env import FakeEnv, FakeEnvConfig
 from pixelpilot.model import ScriptedPolicy
 from timing import interleaved, machine, min_median  # bench/timing.py, beside this script
@@ -47,16 +53,25 @@ def recorder_level(out: Path) -> int:
         recorder.close()
 
 
-def baseline(steps: int, out: Path, level: int) -> None:
+def baseline(steps: int, out: Path, level: int, *, durable: bool = False) -> None:
     env = make_env()
     env.reset()
-    for i in range(steps):
-        image = env.observe().screenshot
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", compress_level=level)
-        data = buffer.getvalue()
-        hashlib.sha256(data).hexdigest()
-        (out / f"base_{i:04d}.png").write_bytes(data)
+    with open(out / "lines.jsonl", "a", encoding="utf-8") as lines:
+        for i in range(steps):
+            image = env.observe().screenshot
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", compress_level=level)
+            data = buffer.getvalue()
+            digest = hashlib.sha256(data).hexdigest()
+            path = out / f"base_{i:04d}.png"
+            if not durable:
+                path.write_bytes(data)
+                continue
+            write_atomic(path, data)  # the recorder's own durable write
+            for kind in ("intent", "step"):
+                lines.write(json.dumps({"kind": kind, "index": i, "sha256": digest}) + "\n")
+                lines.flush()
+                os.fsync(lines.fileno())
 
 
 def loop(steps: int, out: Path | None) -> None:
@@ -102,6 +117,7 @@ def main() -> None:
         per_round = interleaved(
             {
                 "baseline": lambda: baseline(args.steps, fresh("base"), level),
+                "durable base": lambda: baseline(args.steps, fresh("dur"), level, durable=True),
                 "loop+recorder": lambda: loop(args.steps, fresh("run") / "run"),
                 "loop alone": lambda: loop(args.steps, None),
             },
@@ -116,6 +132,7 @@ def main() -> None:
         low, mid = min_median(seconds)
         print(f"{name:<16}{low:8.1f}{mid:9.1f}{mid / base:8.2f}")
     print(f"baseline = capture + PNG (zlib level {level}, the recorder's) + sha256 + file write")
+    print("durable base = baseline + atomic fsynced PNG + 2 fsynced JSON lines (intent, step)")
     print("target: loop+recorder <= 1.05x baseline")
     print("PNG encode of one screen by zlib level (median of 5):")
     for png_level, (encode, size) in png_levels().items():

@@ -21,7 +21,7 @@ from pixelpilot.actions import (
 from pixelpilot.agent import Approval, Recorder, deny_types, load_run, run_episode
 from pixelpilot.env import Execution, FakeEnv, FakeEnvConfig
 from pixelpilot.errors import EnvError, Interrupted, PolicyError
-from pixelpilot.model import Prediction
+from pixelpilot.model import History, Prediction
 from tests.agent.support import ListPolicy
 
 SETTINGS = Click(x=200, y=200)  # the Settings button on the fake home screen
@@ -71,6 +71,22 @@ def test_same_action_on_unchanged_screen_three_times_is_a_loop() -> None:
         Terminate(status="success"),
     ]
     assert run_episode(FakeEnv(), ListPolicy(back_and_forth), "x").claim == "success"
+
+
+def test_a_repeated_action_counts_from_the_screen_it_stopped_changing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The same click changes the fake screen twice (home -> settings -> toggled), then nothing:
+    # repeats on a changed screen do not count, so the loop is the 3rd click on the last one.
+    traj = run_episode(FakeEnv(), ListPolicy([SETTINGS] * 6), "stuck on settings")
+    assert traj.status == "loop" and len(traj.steps) == 5
+    # Screens are only compared when the action repeats: distinct actions digest nothing.
+    digests: list[int] = []
+    real = Observation.pixel_digest
+    monkeypatch.setattr(Observation, "pixel_digest", lambda obs: digests.append(1) or real(obs))
+    moves: list[Action | Prediction | Exception] = [Move(x=i, y=i) for i in range(1, 6)]
+    assert run_episode(FakeEnv(), ListPolicy(moves), "wander", max_steps=5).status == "max_steps"
+    assert digests == []
 
 
 def test_policy_mistakes_are_recorded_fed_back_and_stop_after_three_in_a_row() -> None:
@@ -166,3 +182,29 @@ def test_environment_failures_and_interrupts_end_cleanly_with_a_record(
     # the failing step's execution was cut off: its intent may or may not have run
     assert [p["index"] for p in run.pending] == [2]
     assert any("may or may not have run" in w for w in run.warnings)
+
+
+def test_recorded_steps_release_their_pixels_outside_the_image_window(tmp_path: Path) -> None:
+    seen: list[list[tuple[int, int]]] = []
+
+    class Window(ListPolicy):
+        image_history = 2
+
+        def predict(self, observation: Observation, history: History) -> Prediction:
+            # the policy's window must hold real screenshots, never released ones
+            seen.append([e.screenshot.size for e in history.steps if e.screenshot is not None])
+            return super().predict(observation, history)
+
+    moves: list[Action | Prediction | Exception] = [Move(x=i, y=i) for i in range(1, 6)]
+    recorder = Recorder(tmp_path / "run", meta={})
+    traj = run_episode(FakeEnv(), Window(moves), "wander", max_steps=5, recorder=recorder)
+    recorder.close()
+    assert seen == [[], [(1280, 800)], [(1280, 800)] * 2, [(1280, 800)] * 2, [(1280, 800)] * 2]
+    released = [s.screenshot_released for s in traj.steps]
+    assert released == [True, True, True, False, False]
+    assert traj.steps[0].observation.screenshot.size == (0, 0)
+    assert all(s.screen == (1280, 800) for s in traj.steps)
+    assert [r["screen"] for r in load_run(tmp_path / "run").steps] == [[1280, 800]] * 5
+    # without a recorder nothing is on disk, so every screenshot is kept
+    traj = run_episode(FakeEnv(), ListPolicy(list(moves)), "wander", max_steps=5)
+    assert [s.observation.screenshot.size for s in traj.steps] == [(1280, 800)] * 5

@@ -72,8 +72,11 @@ class Observation:
         screenshot: the captured screen as an RGB PIL image, in device pixels (any other mode
             is converted on construction with `to_rgb`: transparency onto white). Every coordinate
             of an action decided on this observation is a pixel of this image.
-        platform: which kind of environment produced it; policies choose their tool schema from
-            it (desktop and browser: a mouse-and-keyboard computer; android: a touchscreen).
+        platform: the interface the screen is driven through, from which policies choose their
+            tool schema (desktop and browser: a mouse-and-keyboard computer; android: a
+            touchscreen). A simulated environment gives the interface it stands in for (the
+            fake environment: desktop unless configured otherwise); which environment ran is
+            the run's `env` in meta.json.
         scale: device pixels per input unit (2.0 on a HiDPI desktop or a browser with
             deviceScaleFactor 2; 1.0 otherwise). Adapters divide by it; policies ignore it.
         timestamp: when the capture finished, seconds since the epoch.

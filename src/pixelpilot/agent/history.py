@@ -27,7 +27,7 @@ def build_history(goal: str, steps: Sequence[Step], *, image_history: int = 0) -
                 raw_text=step.raw_text,
                 error=step.error,
                 screenshot=step.observation.screenshot if keep else None,
-                screen_size=(step.observation.size.width, step.observation.size.height),
+                screen_size=step.screen,
             )
         )
     return History(goal=goal, steps=tuple(entries))

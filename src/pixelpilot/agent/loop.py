@@ -100,7 +100,10 @@ class _Episode:
         self.steps: list[Step] = []
         self.consecutive_errors = 0
         self.repeats = 0
-        self.last_key: tuple[str, str] | None = None
+        self.last_action: str | None = None  # the last executed-or-approved action, as JSON
+        self.last_screen: Observation | None = None  # the screen it was decided on
+        self.last_digest: str | None = None  # its pixel digest, computed only when needed
+        self.released = 0  # steps before this one have had their screenshot pixels dropped
         self.answer: str | None = None
         self.blocked_seen = 0  # how many of the environment's blocked navigations were recorded
 
@@ -131,6 +134,17 @@ class _Episode:
             self._write_step(step, shot)
             if self.on_step is not None:
                 self.on_step(step)
+            self._release_screenshots()
+
+    def _release_screenshots(self) -> None:
+        """With a recorder (the PNGs are the record), drop the pixels of the steps the policy
+        will not see again: all but the last `image_history`."""
+        if self.recorder is None:
+            return
+        window = max(0, int(getattr(self.policy, "image_history", 0) or 0))
+        for step in self.steps[self.released : len(self.steps) - window]:
+            step.release_screenshot()
+        self.released = max(self.released, len(self.steps) - window)
 
     def _decide_and_act(self, step: Step, shot: Future[SavedScreenshot] | None) -> None:
         history = build_history(
@@ -181,9 +195,23 @@ class _Episode:
             raise _Stop("policy_errors", f"{self.consecutive_errors} policy errors in a row")
 
     def _detect_loop(self, action: Action, obs: Observation) -> None:
-        key = (action.model_dump_json(), obs.pixel_digest())
-        self.repeats = self.repeats + 1 if key == self.last_key else 1
-        self.last_key = key
+        """Stop on the same action on an unchanged screen LOOP_REPEATS times in a row.
+
+        The screens are compared (by pixel digest) only when the action repeats the last one,
+        so a step whose action differs costs nothing here (a 1920x1080 digest is ~10 ms).
+        """
+        key = action.model_dump_json()
+        same = False
+        if key == self.last_action and self.last_screen is not None:
+            if self.last_digest is None:
+                self.last_digest = self.last_screen.pixel_digest()
+            digest = obs.pixel_digest()
+            same = digest == self.last_digest
+            self.last_digest = digest
+        else:
+            self.last_digest = None
+        self.repeats = self.repeats + 1 if same else 1
+        self.last_action, self.last_screen = key, obs
         if self.repeats >= LOOP_REPEATS:
             raise _Stop("loop", f"the same action on an unchanged screen {self.repeats} times")
 

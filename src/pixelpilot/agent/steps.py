@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+
+from PIL import Image
 
 from pixelpilot.actions import Action, Observation, Outcome, Task
 
@@ -66,6 +68,10 @@ class Step:
         approval: "allow", "deny", "stop", or None when nothing needed approval.
         executed: the adapter's description of what it did (None when nothing ran).
         timings: seconds per phase: capture, predict (+ the policy's own), execute, settle.
+        screen: (width, height) of the observation's screenshot in pixels, kept when the
+            screenshot's pixels are released (see `release_screenshot`).
+        screenshot_released: the observation's pixels were dropped: the step's screenshot is
+            the PNG in the run directory.
     """
 
     index: int
@@ -84,6 +90,21 @@ class Step:
     started_at: float = 0.0
     ended_at: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    screen: tuple[int, int] = (0, 0)
+    screenshot_released: bool = False
+
+    def __post_init__(self) -> None:
+        if self.screen == (0, 0):
+            self.screen = (self.observation.size.width, self.observation.size.height)
+
+    def release_screenshot(self) -> None:
+        """Drop the screenshot's pixels (the observation keeps every other field; its
+        screenshot becomes a 0x0 image). The loop calls this once a recorded step is on disk
+        and out of the policy's image window, so an episode's memory does not grow by a full
+        screen per step (8 MB at 1920x1080)."""
+        if not self.screenshot_released:
+            self.observation = replace(self.observation, screenshot=Image.new("RGB", (0, 0)))
+            self.screenshot_released = True
 
 
 @dataclass
@@ -92,6 +113,9 @@ class Trajectory:
 
     Attributes:
         status: why the episode ended (one of STATUSES).
+        steps: the steps in order. With a recorder, a step's screenshot pixels are released
+            once it is on disk and outside the policy's image window (`screenshot_released`;
+            the run directory's `step_NNNN.png` is the screenshot); without one, all are kept.
         reason: a human-readable detail for the status.
         claim: the policy's own claim when it terminated ("success" or "failure"), else None.
         answer: the policy's answer for question tasks.
@@ -185,7 +209,7 @@ def step_record(step: Step, screenshot: str | None, sha256: str | None) -> dict[
         "ended_at": step.ended_at,
         "screenshot": screenshot,
         "screenshot_sha256": sha256,
-        "screen": list(obs.size),
+        "screen": list(step.screen),
         "scale": obs.scale,
         "platform": obs.platform,
         "url": obs.url,

@@ -50,7 +50,9 @@ class SavedScreenshot:
     encode_seconds: float
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` durably: a temporary file beside it, fsynced, then renamed over
+    `path`, so a reader sees the old file or the whole new one, never a part."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as handle:
         handle.write(data)
@@ -94,7 +96,7 @@ class Recorder:
         self.png_compress_level = png_compress_level
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixelpilot-recorder")
-        _write_atomic(self.run_dir / META, _dumps(meta, indent=2).encode())
+        write_atomic(self.run_dir / META, _dumps(meta, indent=2).encode())
         self._steps = open(self.run_dir / STEPS, "a", encoding="utf-8")  # noqa: SIM115
         self._intents = open(self.run_dir / INTENTS, "a", encoding="utf-8")  # noqa: SIM115
         self.closed = False
@@ -111,7 +113,7 @@ class Recorder:
         image.save(buffer, format="PNG", compress_level=self.png_compress_level)
         data = buffer.getvalue()
         path = self.run_dir / screenshot_name(index)
-        _write_atomic(path, data)
+        write_atomic(path, data)
         return SavedScreenshot(
             path=path,
             sha256=hashlib.sha256(data).hexdigest(),
@@ -122,7 +124,7 @@ class Recorder:
         """Write a text file beside the step screenshots (e.g. `step_0001.xml`, a step's
         accessibility tree), redacted like every record, atomically."""
         path = self.run_dir / name
-        _write_atomic(path, str(self.redact(text)).encode("utf-8"))
+        write_atomic(path, str(self.redact(text)).encode("utf-8"))
         return path
 
     def write_intent(self, record: dict[str, Any]) -> None:
@@ -142,7 +144,7 @@ class Recorder:
 
     def finish(self, result: dict[str, Any]) -> None:
         """Write result.json (atomically) once the episode has ended."""
-        _write_atomic(self.run_dir / RESULT, _dumps(self.redact(result), indent=2).encode())
+        write_atomic(self.run_dir / RESULT, _dumps(self.redact(result), indent=2).encode())
 
     def close(self) -> None:
         """Wait for pending screenshots and close the files. Safe to call twice."""

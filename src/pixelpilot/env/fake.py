@@ -114,7 +114,12 @@ class FakeEnvConfig(BaseModel):
 
     width: int = Field(1280, gt=0, description="screen width in pixels")
     height: int = Field(800, gt=0, description="screen height in pixels")
-    platform: Platform = Field("desktop", description="platform reported in observations")
+    platform: Platform = Field(
+        "desktop",
+        description="the interface the generated screens stand in for, which picks the "
+        "policy's tool set: desktop or browser (mouse and keyboard) or android (touch); "
+        "nothing real runs whatever it says",
+    )
     screens: tuple[FakeScreen, ...] = Field(default_factory=_default_screens)
     start: str = Field("home", description="the screen shown after reset")
     delay: float = Field(0.0, ge=0, description="seconds each action takes (for timeout tests)")

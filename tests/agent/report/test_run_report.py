@@ -52,7 +52,10 @@ def test_report_loads_offline_with_one_section_per_step(run_dir: Path) -> None:
         # judged and claimed are separate cards, never one value
         cards = page.locator(".card .v").all_inner_texts()
         assert cards[:3] == ["solved", "success", "terminated"]
+        assert cards[4:6] == ["fake", "test:list"]  # after the step count: environment, model
         assert page.locator(".secret").first.inner_text() == "<secret:PASSWORD>"
+        # the fake environment is named as such; "desktop" is only the interface it stands in for
+        assert "1280x800 px, scale 1.0, desktop interface" in page.locator("#step-1").inner_text()
 
 
 def test_click_markers_are_within_one_pixel(run_dir: Path) -> None:

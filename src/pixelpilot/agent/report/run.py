@@ -146,9 +146,8 @@ def _details(view: StepView, action: Action | None) -> str:
         rows.append(("a11y tree", f'<a href="{esc(rec["a11y"])}">{esc(rec["a11y"])}</a>'))
     if rec.get("screen"):
         w, h = rec["screen"]
-        rows.append(
-            ("screen", esc(f"{w}x{h} px, scale {rec.get('scale', 1)}, {rec.get('platform', '?')}"))
-        )
+        interface = f"{rec.get('platform', '?')} interface"
+        rows.append(("screen", esc(f"{w}x{h} px, scale {rec.get('scale', 1)}, {interface}")))
     return '<dl class="kv">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows) + "</dl>"
 
 
@@ -212,6 +211,11 @@ def _summary(record: RunRecord, base: Path) -> str:
         card("status", outcome.status, title=outcome.reason),
         card("steps", str(len(record.steps))),
     ]
+    env, model = meta.get("env"), meta.get("model")
+    if isinstance(env, dict) and env.get("name"):
+        cards.append(card("environment", str(env["name"]), title="which environment ran"))
+    if isinstance(model, dict) and model.get("spec"):
+        cards.append(card("model", str(model["spec"])))
     if outcome.seconds is not None:
         cards.append(card("duration", f"{outcome.seconds:.1f} s"))
     if outcome.reward is not None:
