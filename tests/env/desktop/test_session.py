@@ -7,6 +7,9 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,12 +126,49 @@ def test_open_app_in_the_user_map_that_shows_no_window_is_a_step_error() -> None
     [
         ("no-such-program-x", r"--launch 'no-such-program-x': cannot start"),
         ("false", "--launch 'false': 'false' exited with status 1 before showing a window"),
+        ("true", "--launch 'true': 'true' exited \\(status 0\\) without showing a window"),
     ],
 )
 def test_a_launch_that_cannot_start_is_one_config_line(command: str, message: str) -> None:
-    env = DesktopEnv(DesktopConfig(virtual_display="640x480", launch=[command]))
+    config = DesktopConfig(virtual_display="640x480", launch=[command], window_timeout=60.0)
+    env = DesktopEnv(config)
+    start = time.monotonic()
     with env, pytest.raises(ConfigError, match=message):
         env.reset()
+    # a command that is gone is not waited for the whole window timeout
+    assert time.monotonic() - start < 15
+
+
+KILLED_RUN = """
+import sys
+from pixelpilot.env.desktop.env import DesktopConfig, DesktopEnv
+env = DesktopEnv(DesktopConfig(virtual_display="640x480", launch=[sys.argv[1]]))
+env.reset()
+print(env.virtual.process.pid, env.programs._wm.process.pid,
+      *(p.process.pid for p in env.programs._programs), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_killed_pixelpilot_leaves_no_display_manager_or_app_behind() -> None:
+    # SIGKILL runs none of pixelpilot's clean-up: the parent-death signal stops them instead.
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, XTERM],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        pids = [int(p) for p in child.stdout.readline().split()]
+        assert len(pids) == 3 and all(alive(pid) for pid in pids)
+    finally:
+        child.kill()
+        child.wait()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if alive(pid)]
 
 
 def test_launch_and_wm_reach_the_config_through_create_env() -> None:

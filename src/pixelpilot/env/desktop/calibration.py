@@ -19,6 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from pixelpilot.env.calibrate import MARKER_RGB
+from pixelpilot.env.desktop.x11 import die_with_parent
 from pixelpilot.errors import EnvError
 
 MARKER_RADIUS = 3
@@ -67,7 +68,7 @@ class CalibrationWindow:
             json.dumps([list(t) for t in targets]),
         ]
         process = subprocess.Popen(
-            command,
+            die_with_parent(command),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

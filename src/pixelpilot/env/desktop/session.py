@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -30,7 +31,7 @@ from pixelpilot.env.desktop.windows import (
     describe_window,
     window_pid,
 )
-from pixelpilot.env.desktop.x11 import DesktopUnavailableError, require_tool
+from pixelpilot.env.desktop.x11 import DesktopUnavailableError, die_with_parent, require_tool
 from pixelpilot.errors import ActionError
 
 STOP_TIMEOUT = 5.0
@@ -38,6 +39,10 @@ STOP_TIMEOUT = 5.0
 
 POLL_SECONDS = 0.1
 """Seconds between looks at the window list while waiting for a window."""
+
+HANDOVER_SECONDS = 2.0
+"""How long a launched command that exited with status 0 and left nothing running may still
+have its window shown by an instance it handed the request to."""
 
 NO_BUS = "unix:path=/nonexistent/pixelpilot-no-session-bus"
 
@@ -130,10 +135,13 @@ class Programs:
         return env
 
     def _spawn(self, command: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> _Program:
+        if not command or shutil.which(command[0]) is None:  # found before the wrapper runs
+            name = command[0] if command else ""
+            raise LaunchError(f"cannot start {' '.join(command)!r}: no program {name!r} on PATH")
         log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _Program.stop)
         try:
             process = subprocess.Popen(
-                list(command),
+                die_with_parent(list(command)),
                 env=dict(env),
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
@@ -188,6 +196,7 @@ class Programs:
         pid = program.process.pid
         deadline = time.monotonic() + timeout
         window: int | None = None
+        gone_at: float | None = None  # when the started program was seen gone, exit status 0
         while time.monotonic() < deadline:
             current = client_windows(self._x)
             before &= set(current)  # a closed window's id may be reused by the new program
@@ -203,7 +212,18 @@ class Programs:
                     f"{' '.join(command)!r} exited with status {code} before showing a window"
                     + (f": {tail}" if tail else "")
                 )
+            elif code == 0 and gone_at is None and not _group_alive(pid):
+                # Exited cleanly and left nothing running: only an instance it handed over to
+                # (a program already on the display) can still show the window; give it a
+                # short grace instead of the whole timeout.
+                gone_at = time.monotonic()
+                deadline = min(deadline, gone_at + HANDOVER_SECONDS)
             time.sleep(POLL_SECONDS)
+        if gone_at is not None and window is None:
+            raise LaunchError(
+                f"{' '.join(command)!r} exited (status 0) without showing a window and left no "
+                "process running; give the command that opens the application's window"
+            )
         what = "its window did not get the focus" if window else "no window appeared"
         raise LaunchError(f"{' '.join(command)!r} was started, but {what} within {timeout:g} s")
 

@@ -85,6 +85,23 @@ def require_tool(program: str, apt_package: str) -> str:
     return path
 
 
+def die_with_parent(command: list[str]) -> list[str]:
+    """`command` wrapped so the process gets SIGTERM when the thread that started it dies.
+
+    Programs pixelpilot starts on a display (Xvfb, the window manager, launched applications)
+    run in their own session, so a terminal's Ctrl-C reaches pixelpilot first and the record is
+    finished before they are stopped. If pixelpilot itself is killed outright (SIGKILL, the
+    OOM killer), nothing of it runs to stop them; the kernel's parent-death signal
+    (PR_SET_PDEATHSIG, set by util-linux `setpriv --pdeathsig`, which then execs the program
+    under the same pid) stops them instead. Without setpriv (not Linux) the command is
+    returned unchanged.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        return list(command)
+    return [setpriv, "--pdeathsig", "TERM", "--", *command]
+
+
 def connect(name: str) -> Any:
     """Open a python-xlib connection to display `name` and check it can fake input.
 

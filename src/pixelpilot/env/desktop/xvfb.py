@@ -17,7 +17,7 @@ import weakref
 from pathlib import Path
 
 from pixelpilot.actions import Size
-from pixelpilot.env.desktop.x11 import DesktopUnavailableError, require_tool
+from pixelpilot.env.desktop.x11 import DesktopUnavailableError, die_with_parent, require_tool
 
 STOP_TIMEOUT = 5.0
 """Seconds Xvfb gets to exit after SIGTERM before it is killed."""
@@ -93,13 +93,14 @@ class VirtualDisplay:
             read_fd, write_fd = os.pipe()
             try:
                 process = subprocess.Popen(
-                    [*command, "-displayfd", str(write_fd)],
+                    die_with_parent([*command, "-displayfd", str(write_fd)]),
                     pass_fds=(write_fd,),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
                     # Its own session: a terminal's Ctrl-C reaches pixelpilot, which finishes the
-                    # record and then stops the display, instead of killing the display under it.
+                    # record and then stops the display, instead of killing the display under it;
+                    # if pixelpilot is killed outright, the parent-death signal stops it.
                     start_new_session=True,
                 )
             finally:
