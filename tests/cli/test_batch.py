@@ -54,8 +54,8 @@ class TwoClicks(PolicyBase):
         self.closed = True
 
 
-@pytest.fixture
-def policies(monkeypatch: pytest.MonkeyPatch) -> list[TwoClicks]:
+def patch_policies(monkeypatch: pytest.MonkeyPatch) -> list[TwoClicks]:
+    """Make the command create TwoClicks policies; the list of those it created."""
     made: list[TwoClicks] = []
 
     def create(spec: str, options: Any) -> TwoClicks:
@@ -64,6 +64,11 @@ def policies(monkeypatch: pytest.MonkeyPatch) -> list[TwoClicks]:
 
     monkeypatch.setattr("pixelpilot.cli.batch.create_policy", create)
     return made
+
+
+@pytest.fixture
+def policies(monkeypatch: pytest.MonkeyPatch) -> list[TwoClicks]:
+    return patch_policies(monkeypatch)
 
 
 def write_tasks(path: Path, tasks: list[dict[str, Any]]) -> Path:

@@ -1,6 +1,6 @@
 """`run --tasks --ray` on a local Ray instance started here (2 workers, stopped at the end): the
-outcomes of a local run, and run directories written by the driver; and the task pool's
-retry of a dead worker's task (no Ray needed)."""
+outcomes of a local run, and run directories written by the driver, also when resumed; and the
+task pool's retry of a dead worker's task (no Ray needed)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,12 @@ def test_tasks_on_ray_match_a_local_run(
         assert run_dir.parent == tmp_path / "ray"
         assert json.loads((run_dir / "result.json").read_text())["status"] == task["status"]
         assert (run_dir / "step_0001.png").read_bytes()[:4] == b"\x89PNG"
+    # --resume on Ray: an unfinished run is moved aside and runs again on the workers.
+    (tmp_path / "ray" / "summary.json").unlink()
+    (tmp_path / "ray" / "002-fake-settings" / "result.json").unlink()
+    main([*argv, "--out", str(tmp_path / "ray"), "--ray", "auto", "--workers", "2", "--resume"])
+    assert rows(tmp_path / "ray") == rows(tmp_path / "local")
+    assert (tmp_path / "ray" / "002-fake-settings.interrupted-1" / "meta.json").exists()
     assert ray.is_initialized()
 
 

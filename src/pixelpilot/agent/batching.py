@@ -33,6 +33,7 @@ from pixelpilot.model import History, Policy, Prediction
 INITIAL_WAIT = 0.01  # s, before the first call has been timed
 WAIT_FRACTION = 0.75  # of the recent predict_batch time
 MAX_ADAPTIVE_WAIT = 1.0  # s
+ANSWER_SLICE = 0.05  # s: a worker waits for its answer in slices (see predict_batch)
 
 
 @dataclass
@@ -162,7 +163,10 @@ class BatchingPolicy:
             self._waiting += 1
             self._cond.notify_all()
         for request in requests:
-            request.done.wait()
+            # In slices, not one blocking wait: the episode's budget can then end a worker whose
+            # answer is late (its exception lands between slices; see agent.budget).
+            while not request.done.wait(ANSWER_SLICE):
+                pass
         out = []
         for request in requests:
             if request.error is not None:

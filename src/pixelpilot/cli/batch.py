@@ -6,6 +6,9 @@ stdout summarise them. With `--ray auto|local|ADDRESS` the tasks run in Ray acto
 driver writes their run directories. One policy serves every worker through the batching
 front, in batches of up to N (one request per worker). Exit status: 0 when every task counts
 as done, 1 otherwise, 130 on Ctrl-C (after the running tasks end; no summary is written then).
+
+`OUT/tasks.json` records the batch; `--resume` continues an interrupted one in the same OUT
+(finished tasks kept, the others run; see `pixelpilot.evals.parallel.jobs_resume`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import dataclasses
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,7 @@ from pixelpilot.evals.parallel.jobs import (
     run_jobs,
     write_summary,
 )
+from pixelpilot.evals.parallel.jobs_resume import BatchPlan, plan_batch
 from pixelpilot.model import Policy, create_policy
 from pixelpilot.registry import validate_options
 from pixelpilot.versions import versions
@@ -47,7 +52,8 @@ def dispatch(args: argparse.Namespace) -> int | None:
     """Run the task file when `--tasks` is given; None for a single `--task` run.
 
     Raises:
-        ConfigError: both or neither of --task and --tasks, or --workers/--ray without --tasks.
+        ConfigError: both or neither of --task and --tasks, or --workers/--ray/--resume
+            without --tasks.
     """
     tasks = getattr(args, "tasks", None)
     if tasks is None:
@@ -55,6 +61,9 @@ def dispatch(args: argparse.Namespace) -> int | None:
             raise ConfigError("give --task TEXT (one episode) or --tasks FILE.jsonl (many)")
         if getattr(args, "workers", 1) != 1 or getattr(args, "ray", None):
             raise ConfigError("--workers and --ray run a task file: give --tasks FILE.jsonl")
+        if getattr(args, "resume", False):
+            raise ConfigError("--resume continues a task file's batch: give --tasks FILE.jsonl "
+                              "and its --out DIR")  # fmt: skip
         return None
     if args.task is not None:
         raise ConfigError("give either --task or --tasks, not both")
@@ -63,7 +72,7 @@ def dispatch(args: argparse.Namespace) -> int | None:
 
 def handle_batch(args: argparse.Namespace) -> int:
     # cli.run imports this module (its dispatch line): import it here, once both are loaded.
-    from pixelpilot.cli.run import close_within, run_settings
+    from pixelpilot.cli.run import run_settings
 
     config = load_config(args.config)
     settings = run_settings(args, config)
@@ -83,16 +92,19 @@ def handle_batch(args: argparse.Namespace) -> int:
         env_cls: Any = ENVIRONMENTS.load(args.env)
         options = {**base_opts, **line.env_opts}
         validate_options(env_cls.Config, options, f"task {line.index + 1}'s environment")
+    resume = bool(getattr(args, "resume", False))
+    if resume and not settings["out"]:
+        raise ConfigError("--resume continues the batch in --out DIR: give --out")
     out = Path(settings["out"] or f"runs/batch-{time.strftime('%Y%m%d-%H%M%S')}")
-    if (out / "summary.json").exists():
-        raise ConfigError(f"{out} already holds a summary.json: give another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    setup = {"tasks_file": str(args.tasks), "env": args.env, "model": args.model}
+    plan = plan_batch(out, lines, setup, resume=resume, redact=secrets.redact_data)
     # Headless gate: a prompt from many workers at once cannot be answered.
     safety = dataclasses.replace(safety_settings(args, config, screenshots=None), ask=None)
     model_opts = model_options(args, config)
     console = Console(highlight=False, markup=False, soft_wrap=True)
     context = _Context(args, settings, base_opts, model_opts, safety, secrets)
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if resume:
+        _print_plan(console, plan)
 
     def done(result: JobResult, busy: int) -> None:
         finished[0] += 1
@@ -100,7 +112,25 @@ def handle_batch(args: argparse.Namespace) -> int:
             f"[{finished[0]}/{len(lines)}] {result.line.name}: {result.status} after "
             f"{result.steps} step(s){_verdict(result)} (busy {busy}/{args.workers})"))  # fmt: skip
 
-    finished = [0]
+    finished = [len(plan.kept)]
+    results = _run(context, out, plan.todo, done) if plan.todo else []
+    results = sorted([*plan.kept, *results], key=lambda r: r.line.index)
+    info = {"model": args.model, "env": args.env, "workers": args.workers,
+            "tasks_file": str(args.tasks), "started_at": plan.record["started_at"],
+            "resumes": plan.record["resumes"]}  # fmt: skip
+    write_summary(out / "summary.json", results, info)
+    console.print(_table(results))
+    console.print(f"summary: {out / 'summary.json'}")
+    return 0 if len(results) == len(lines) and all(r.ok for r in results) else 1
+
+
+def _run(
+    context: _Context, out: Path, todo: list[TaskLine], done: Callable[[JobResult, int], None]
+) -> list[JobResult]:
+    """Run `todo` with the command's policy on local workers or Ray; their results."""
+    from pixelpilot.cli.run import close_within
+
+    args, model_opts = context.args, context.model_opts
     ray_started = False
     policy: Policy | None = None
     try:
@@ -121,7 +151,7 @@ def handle_batch(args: argparse.Namespace) -> int:
         check = getattr(policy, "check_ready", None)
         if check is not None:
             check()
-        results = run_jobs(lines, executor, on_done=done)
+        return run_jobs(todo, executor, on_done=done)
     finally:
         if policy is not None:
             close_within(policy.close, "the policy")
@@ -129,12 +159,12 @@ def handle_batch(args: argparse.Namespace) -> int:
             from pixelpilot.evals.parallel.ray_backend import import_ray
 
             import_ray().shutdown()
-    info = {"model": args.model, "env": args.env, "workers": args.workers,
-            "tasks_file": str(args.tasks), "started_at": started}  # fmt: skip
-    write_summary(out / "summary.json", results, info)
-    console.print(_table(results))
-    console.print(f"summary: {out / 'summary.json'}")
-    return 0 if len(results) == len(lines) and all(r.ok for r in results) else 1
+
+
+def _print_plan(console: Console, plan: BatchPlan) -> None:
+    console.print(f"resuming: {len(plan.kept)} finished task(s) kept, {len(plan.todo)} to run")
+    for old, new in plan.set_aside:
+        console.print(f"unfinished run {old.name} moved aside to {new.name}")
 
 
 def _verdict(result: JobResult) -> str:

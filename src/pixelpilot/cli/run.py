@@ -60,6 +60,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--ray", metavar="auto|local|ADDRESS", help="with --tasks: run the tasks in Ray actors"
     )
+    parser.add_argument(
+        "--resume", action="store_true", help="with --tasks: continue the batch in --out"
+    )
     parser.add_argument("--max-steps", type=int, help="step budget (default 30)")
     parser.add_argument("--max-seconds", type=float, help="wall-clock budget in s (default 600)")
     parser.add_argument("--out", help="run directory (default runs/<timestamp>-<task>/)")

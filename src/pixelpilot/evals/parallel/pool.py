@@ -14,8 +14,9 @@ scores in the same order as a sequential run, and problems are ordered by the sa
 concern (those found while reading sample i before those found while running it), as a run with
 `--batch-size 1` lists them.
 
-Threads, not processes: the model lives once, in this process. Note that `run_episode`'s
-wall-clock budget is enforced between calls (not by SIGALRM) in a worker thread.
+Threads, not processes: the model lives once, in this process. In a worker thread
+`run_episode`'s wall-clock budget is enforced by the budget's watchdog, not by SIGALRM (see
+`pixelpilot.agent.budget` for what it can and cannot cut).
 """
 
 from __future__ import annotations
