@@ -1,6 +1,8 @@
-"""Work reused across agent steps: prompt tokens computed and time to first token, per step.
+"""Work reused across agent steps: prompt tokens computed and time to first token, per step;
+and across the items of a batch: prompt tokens computed per item and time per batch.
 
     python bench/step_reuse.py [--steps 15] [--image-history 0] [--model DIR]
+                               [--batch 4] [--batch-steps 3] [--rounds 5]
 
 Two policies on the same checkpoint (default: the tiny one, built here; CPU, 1 thread, greedy)
 play the same episode on the fake environment (a step counter drawn on each screenshot, so
@@ -13,6 +15,15 @@ prefill). The outputs of the two are checked to be identical at every step. The 
 targets: at step 10 with text history at most 30% of the prompt is computed; with
 image_history=3 one image through the vision encoder per step (the column "images encoded"
 counts the images the vision tower ran on).
+
+Then the batch figure (`--batch 0` skips it): `--batch` episodes with different goals run side
+by side, one predict_batch per step, as the batching front sends them. For each of the first
+`--batch-steps` steps the same batch goes to both policies in turn, A, B, A, B (`timing.
+interleaved`, one untimed call each first), `--rounds` times: prompt tokens computed per item
+(with sharing: the prefix all items share is prefilled once at batch size 1 and kept across
+calls; the untimed first call is the one that prefills it, its count is printed), the whole
+predict_batch and the time to its first token, min and median in ms. The outputs of the two
+are checked to be identical on every call.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +43,18 @@ from PIL import ImageDraw
 
 from pixelpilot.actions import Observation
 from pixelpilot.env import FakeEnv
-from pixelpilot.model import History, HistoryEntry
+from pixelpilot.model import History, HistoryEntry, Prediction
+from pixelpilot.model.qwen.reuse import BatchReuse
 from pixelpilot.model.qwen.tiny import build_tiny_checkpoint
 from pixelpilot.model.qwen.transformers_backend import Qwen25VLConfig, Qwen25VLPolicy
-from timing import machine  # bench/timing.py, beside this script
+from timing import interleaved, machine, min_median  # bench/timing.py, beside this script
+
+GOALS = (
+    "open settings and turn on wifi",
+    "search for cats",
+    "open mail",
+    "log in as admin and change the password",
+)
 
 
 def stamped(observation: Observation, step: int) -> Observation:
@@ -44,6 +64,23 @@ def stamped(observation: Observation, step: int) -> Observation:
     image = observation.screenshot.copy()
     ImageDraw.Draw(image).text((4, 4), f"step {step}", fill=(255, 0, 0))
     return dataclasses.replace(observation, screenshot=image)
+
+
+def advance(
+    env: FakeEnv, observation: Observation, history: History, prediction: Prediction, step: int
+) -> tuple[Observation, History]:
+    """The next observation and history after `prediction` (its action executed if it can be)."""
+    entry = HistoryEntry(
+        action=prediction.action,
+        raw_text=prediction.raw_text,
+        error=prediction.error,
+        screenshot=observation.screenshot,
+        screen_size=observation.size,
+    )
+    action = prediction.action
+    if action is not None and action.type in env.supported_actions:
+        env.execute(action)
+    return stamped(env.observe(), step), History(history.goal, (*history.steps, entry))
 
 
 class _FirstToken:
@@ -93,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="a local checkpoint (default: the tiny one)")
     parser.add_argument("--steps", type=int, default=15)
     parser.add_argument("--image-history", type=int, default=0)
+    parser.add_argument("--batch", type=int, default=4, help="episodes per batch; 0: no batch")
+    parser.add_argument("--batch-steps", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
     print(machine())
     with tempfile.TemporaryDirectory() as scratch:
@@ -125,18 +165,9 @@ def main(argv: list[str] | None = None) -> int:
                 prediction = timed.policy.predict(observations[name], histories[name])
                 texts[name] = prediction.raw_text
                 timed.encoded_step = timed.images_encoded - encoded  # type: ignore[attr-defined]
-                entry = HistoryEntry(
-                    action=prediction.action,
-                    raw_text=prediction.raw_text,
-                    error=prediction.error,
-                    screenshot=observations[name].screenshot,
-                    screen_size=observations[name].size,
+                observations[name], histories[name] = advance(
+                    envs[name], observations[name], histories[name], prediction, step
                 )
-                histories[name] = History(histories[name].goal, (*histories[name].steps, entry))
-                action = prediction.action
-                if action is not None and action.type in envs[name].supported_actions:
-                    envs[name].execute(action)
-                observations[name] = stamped(envs[name].observe(), step)
             if texts["plain"] != texts["reuse"]:
                 print(f"step {step}: outputs differ", file=sys.stderr)
                 return 1
@@ -156,7 +187,59 @@ def main(argv: list[str] | None = None) -> int:
         )
         if len(shares) >= 10:
             print(f"computed share at step 10: {shares[9]:.0%} (target <= 30% with text history)")
+        if args.batch and not batch_figure(runs, args.batch, args.batch_steps, args.rounds):
+            return 1
     return 0
+
+
+def batch_figure(runs: dict[str, _Timed], size: int, steps: int, rounds: int) -> bool:
+    """Print the batch figure (see the module docstring); False when the outputs differ."""
+    goals = [f"{GOALS[i % len(GOALS)]} (episode {i + 1})" for i in range(size)]
+    envs = [FakeEnv() for _ in goals]
+    observations = [env.reset() for env in envs]
+    histories = [History(goal=goal) for goal in goals]
+    calls: dict[str, list[tuple[list[Prediction], BatchReuse]]] = {name: [] for name in runs}
+
+    def call(name: str) -> None:
+        policy = runs[name].policy
+        predictions = policy.predict_batch(list(zip(observations, histories, strict=True)))
+        calls[name].append((predictions, policy.last_batch_reuse))
+
+    print(f"\nbatch of {size} episodes, {rounds} interleaved rounds per step (min / median ms)")
+    print(
+        f"{'step':>4} {'prompt/item':>11} {'computed/item plain':>19} {'shared':>6} "
+        f"{'batch plain':>15} {'batch shared':>15} {'ttft plain':>15} {'ttft shared':>15}"
+    )
+    first_prefill = None
+    for step in range(1, steps + 1):
+        for made in calls.values():
+            made.clear()
+        seconds = {
+            name: min_median(found)
+            for name, found in interleaved({n: partial(call, n) for n in runs}, rounds).items()
+        }
+        ttft = {name: min_median(timed.first_token[-rounds:]) for name, timed in runs.items()}
+        texts = {n: [[p.raw_text for p in c[0]] for c in made] for n, made in calls.items()}
+        if any(found != texts["plain"][0] for made in texts.values() for found in made):
+            print(f"step {step}: batch outputs differ", file=sys.stderr)
+            return False
+        first_prefill = calls["reuse"][0][1].prefilled_once if step == 1 else first_prefill
+        plain, shared = calls["plain"][-1][1], calls["reuse"][-1][1]
+        cells = [f"{a:6.1f} / {b:6.1f}" for a, b in (*seconds.values(), *ttft.values())]
+        print(
+            f"{step:4} {plain.overall.total / size:11.0f} {plain.computed_per_item:19.0f} "
+            f"{shared.computed_per_item:6.0f} {' '.join(cells)}"
+        )
+        predictions = calls["plain"][-1][0]
+        for index, prediction in enumerate(predictions):
+            observations[index], histories[index] = advance(
+                envs[index], observations[index], histories[index], prediction, step
+            )
+    print(
+        f"shared prefix prefilled once, at batch size 1, in the first (untimed) call: "
+        f"{first_prefill} tokens; outputs identical on every call"
+    )
+    return True
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from pixelpilot.actions import Observation
 from pixelpilot.env import FakeEnv
-from pixelpilot.model import History, HistoryEntry
+from pixelpilot.model import History, HistoryEntry, Prediction
 from pixelpilot.model.qwen.reuse import PrefixCache, Reuse
 from pixelpilot.model.qwen.transformers_backend import Qwen25VLPolicy
 from tests.model.qwen.support import load_policy
@@ -39,18 +40,25 @@ def _episode(
         reuses.append(policy.last_reuse)
         if encoded is not None and policy._vision is not None:
             encoded.append(policy._vision.encoded)
-        entry = HistoryEntry(
-            action=prediction.action,
-            raw_text=prediction.raw_text,
-            error=prediction.error,
-            screenshot=observation.screenshot,
-            screen_size=observation.size,
-        )
-        history = History(goal=GOAL, steps=(*history.steps, entry))
-        if prediction.action is not None and prediction.action.type in env.supported_actions:
-            env.execute(prediction.action)
-        observation = env.observe()
+        observation, history = advance(env, observation, history, prediction)
     return outputs, reuses
+
+
+def advance(
+    env: FakeEnv, observation: Observation, history: History, prediction: Prediction
+) -> tuple[Observation, History]:
+    """The next observation, and the history with `prediction`'s step (its action executed
+    when the fake environment supports it)."""
+    entry = HistoryEntry(
+        action=prediction.action,
+        raw_text=prediction.raw_text,
+        error=prediction.error,
+        screenshot=observation.screenshot,
+        screen_size=observation.size,
+    )
+    if prediction.action is not None and prediction.action.type in env.supported_actions:
+        env.execute(prediction.action)
+    return env.observe(), History(history.goal, (*history.steps, entry))
 
 
 @pytest.mark.parametrize(("image_history", "constrained"), [(0, False), (3, False), (0, True)])

@@ -2,9 +2,10 @@
 
 The prompt text (from `pixelpilot.model.qwen.prompt`) holds one `<|image_pad|>` per image; each is
 expanded here to grid_t * grid_h * grid_w / merge_size**2 image tokens, exactly as the processor
-does. Rows of a batch are padded on the LEFT (generation appends on the right), with an attention
-mask of zeros over the padding; `mm_token_type_ids` marks image tokens (1) so transformers can
-compute the 3-D rotary positions.
+does. Rows of a batch are padded on the LEFT (generation appends on the right), or right after
+a prefix they all share when its KV cache is shared (`pixelpilot.model.qwen.sharing`),
+with an attention mask of zeros over the padding; `mm_token_type_ids` marks image tokens (1) so
+transformers can compute the 3-D rotary positions.
 """
 
 from __future__ import annotations
@@ -72,18 +73,30 @@ def encode_prompt(
 
 
 def collate(
-    prompts: Sequence[EncodedPrompt], *, pad_token_id: int, image_token_id: int, device: Any
+    prompts: Sequence[EncodedPrompt],
+    *,
+    pad_token_id: int,
+    image_token_id: int,
+    device: Any,
+    shared: int = 0,
 ) -> dict[str, Any]:
-    """Left-pad a batch into generate() keyword arguments (tensors on `device`)."""
+    """Pad a batch into generate() keyword arguments (tensors on `device`), input_ids and
+    attention_mask (rows, longest prompt) and the images' patches and grids.
+
+    Each row is its first `shared` tokens, the padding, then the rest of its tokens: with
+    shared=0 the batch is left-padded; with the length of a prefix all rows share (its KV cache
+    shared, repeated to every row) the prefix stays in columns 0..shared-1 of every row.
+    """
     import torch
 
     length = max(len(p.input_ids) for p in prompts)
     input_ids = torch.full((len(prompts), length), pad_token_id, dtype=torch.long)
     attention = torch.zeros((len(prompts), length), dtype=torch.long)
     for row, prompt in enumerate(prompts):
-        start = length - len(prompt.input_ids)
-        input_ids[row, start:] = torch.tensor(prompt.input_ids, dtype=torch.long)
-        attention[row, start:] = 1
+        ids = torch.tensor(prompt.input_ids, dtype=torch.long)
+        start = length - len(prompt.input_ids) + shared
+        input_ids[row, :shared], input_ids[row, start:] = ids[:shared], ids[shared:]
+        attention[row, :shared], attention[row, start:] = 1, 1
     inputs: dict[str, Any] = {
         "input_ids": input_ids.to(device),
         "attention_mask": attention.to(device),

@@ -21,6 +21,9 @@ kept by the digest of the resized image while it stays in the window; generate()
 `mm_encoder_outputs` instead of pixel values. The tower encodes each image on its own (window
 attention never crosses images), so an image's embeddings do not depend on the others in the
 request; the same tests check identical greedy outputs.
+
+`pixelpilot.model.qwen.sharing` shares the prefix all the prompts of a batch start with
+across its items (`SharedPrefix`) and picks, per predict_batch, which cache to start from.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from typing import Any
 
 from PIL import Image
 
-__all__ = ["PrefixCache", "Reuse", "VisionCache", "image_digest"]
+__all__ = ["BatchReuse", "PrefixCache", "Reuse", "VisionCache", "image_digest"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,36 @@ class Reuse:
     def computed(self) -> int:
         """Prompt tokens prefilled this step."""
         return self.total - self.cached
+
+
+@dataclass(frozen=True)
+class BatchReuse:
+    """What one predict_batch reused, per item (in request order) and for the whole batch.
+
+    `items[i].cached` prompt tokens of item i came from a kept cache (its step-to-step prefix
+    for a single request, the batch's shared prefix otherwise); `prefilled_once` tokens of the
+    shared prefix were prefilled once, at batch size 1, for all items in this call (0 when it
+    was kept from an earlier call).
+    """
+
+    items: tuple[Reuse, ...]
+    prefilled_once: int = 0
+
+    @property
+    def computed(self) -> int:
+        """Prompt tokens run through the model in this call, all items together."""
+        return self.prefilled_once + sum(item.computed for item in self.items)
+
+    @property
+    def computed_per_item(self) -> float:
+        """Prompt tokens computed per item (the shared prefill split evenly)."""
+        return self.computed / len(self.items) if self.items else 0.0
+
+    @property
+    def overall(self) -> Reuse:
+        """All items as one `Reuse`: `total` prompt tokens, `total - computed` of them cached."""
+        total = sum(item.total for item in self.items)
+        return Reuse(total - self.computed, total)
 
 
 class PrefixCache:
@@ -76,7 +109,7 @@ class PrefixCache:
         cache, self._cache, self._ids = self._cache, None, ()
         if cache is None or shared < self.min_tokens:
             return None, Reuse(0, len(input_ids))
-        _crop_to(cache, shared)
+        crop_to(cache, shared)
         return cache, Reuse(shared, len(input_ids))
 
     def keep(self, input_ids: Sequence[int], cache: Any) -> None:
@@ -89,7 +122,7 @@ class PrefixCache:
         if cache is None or end < self.min_tokens:
             self._ids, self._cache = (), None
             return
-        _crop_to(cache, end)
+        crop_to(cache, end)
         self._ids, self._cache = tuple(input_ids[:end]), cache
 
     def clear(self) -> None:
@@ -97,7 +130,7 @@ class PrefixCache:
         self._ids, self._cache = (), None
 
 
-def _crop_to(cache: Any, length: int) -> None:
+def crop_to(cache: Any, length: int) -> None:
     """Cut a transformers cache down to its first `length` tokens (crop takes a count to drop)."""
     excess = cache.get_seq_length() - length
     if excess > 0:

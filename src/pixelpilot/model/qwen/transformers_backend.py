@@ -13,8 +13,13 @@ platform, the goal as the whole user turn, no history; with `grounding_prefill` 
 tokens follow the prompt, the constraint starts after them, and the prefix is put back in front
 of the generated text before parsing.
 
-`predict_batch` runs several independent requests in one left-padded generate call (evaluation);
-under greedy decoding its results equal one-at-a-time prediction.
+`predict_batch` runs several independent requests in one generate call (evaluation, the
+batching front); under greedy decoding its results equal one-at-a-time prediction. With
+`reuse_prefix` (the default) a single request starts from the KV cache of the last one's prompt
+text (`PrefixCache`), and the requests of a batch share the KV cache of the prefix they all
+start with, prefilled once and kept across calls (`SharedPrefix`; the batch is padded after that
+prefix instead of on the left). `last_batch_reuse` tells, per item, how many prompt tokens came
+from a cache; `pixelpilot.model.qwen.reuse` and `.sharing` say why the results stay identical.
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ from pixelpilot.model.qwen.loading import (
 )
 from pixelpilot.model.qwen.prompt import message_images, render_messages
 from pixelpilot.model.qwen.protocol import Turn, build_turn, prediction_from_reply
-from pixelpilot.model.qwen.reuse import PrefixCache, Reuse, VisionCache, image_digest
+from pixelpilot.model.qwen.reuse import BatchReuse, Reuse, VisionCache, image_digest
+from pixelpilot.model.qwen.sharing import PromptReuse, full_attention_only
 from pixelpilot.model.qwen.tools import (
     FAMILY,
     ToolName,
@@ -116,11 +122,25 @@ class Qwen25VLPolicy(PolicyBase):
         self.generation = self._generation_config()
         self._table: Any = None
         self._constraint_cache: Any = None
-        self._prefix = PrefixCache(self.image_token_id) if config.reuse_prefix else None
+        # A cropped sliding-window cache is not the recomputed one: no prefix reuse there.
+        self._reuse = PromptReuse(
+            self.model,
+            self.image_token_id,
+            enabled=config.reuse_prefix and full_attention_only(self.model.config),
+        )
         self._vision = VisionCache() if config.reuse_vision and config.image_history else None
-        self.last_reuse = Reuse(0, 0)
         self.last_constraint: Any = None
         self.load_seconds = time.perf_counter() - started
+
+    @property
+    def last_reuse(self) -> Reuse:
+        """The last predict_batch's prompt tokens, all items together, and how many were cached."""
+        return self._reuse.last.overall
+
+    @property
+    def last_batch_reuse(self) -> BatchReuse:
+        """The last predict_batch's reuse per item, and the shared prefix prefilled once."""
+        return self._reuse.last
 
     @classmethod
     def from_spec(cls, argument: str, config: Qwen25VLConfig) -> Qwen25VLPolicy:
@@ -263,24 +283,23 @@ class Qwen25VLPolicy(PolicyBase):
             raise PolicyError("the qwen25vl policy was closed; create a new one")
         started = time.perf_counter()
         requests = [self._request(obs, hist) for obs, hist in items]
-        device = self.model.device
+        rows = [r.prompt.input_ids for r in requests]
+        try:
+            cache, shared = self._reuse.take(rows)
+        except (RuntimeError, MemoryError) as exc:  # the shared prefix's prefill
+            raise PolicyError(f"qwen25vl prefill failed on {self.device}: {exc}") from exc
         inputs = collate(
             [r.prompt for r in requests],
             pad_token_id=self.pad_token_id,
             image_token_id=self.image_token_id,
-            device=device,
+            device=self.model.device,
+            shared=shared,
         )
         prompt_length = int(inputs["input_ids"].shape[1])
         processors = []
         if self.config.constrained:
             self.last_constraint = self._constraint(requests, prompt_length)
             processors.append(self.last_constraint)
-        reuse = self._prefix is not None and len(requests) == 1
-        cache, self.last_reuse = (
-            self._prefix.take(requests[0].prompt.input_ids)
-            if reuse and self._prefix is not None
-            else (None, Reuse(0, prompt_length * len(requests)))
-        )
         extra: dict[str, Any] = {} if cache is None else {"cache": cache}
         if self._vision is not None and len(requests) == 1 and "pixel_values" in inputs:
             from transformers.modeling_outputs import BaseModelOutputWithPooling
@@ -308,8 +327,7 @@ class Qwen25VLPolicy(PolicyBase):
         except (RuntimeError, MemoryError) as exc:  # out of memory, device lost, kernel errors
             raise PolicyError(f"qwen25vl generation failed on {self.device}: {exc}") from exc
         generated = time.perf_counter()
-        if reuse and self._prefix is not None:
-            self._prefix.keep(requests[0].prompt.input_ids, output.cache)
+        self._reuse.keep(rows, output.cache)
         texts = self.tokenizer.batch_decode(
             output.sequences[:, prompt_length:],
             skip_special_tokens=True,
@@ -370,8 +388,7 @@ class Qwen25VLPolicy(PolicyBase):
         self.model = None
         self._table = None
         self._constraint_cache = None
-        if self._prefix is not None:
-            self._prefix.clear()
+        self._reuse.clear()
         if self._vision is not None:
             self._vision.clear()
         import torch
