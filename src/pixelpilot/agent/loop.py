@@ -28,6 +28,7 @@ from pixelpilot.actions import (
 )
 from pixelpilot.agent.budget import BudgetExceeded, Deadline
 from pixelpilot.agent.history import build_history
+from pixelpilot.agent.repeats import LOOP_REPEATS, RepeatDetector
 from pixelpilot.agent.safety import Approval, ApproveHook, SafetySettings
 from pixelpilot.agent.steps import (
     Claim,
@@ -52,7 +53,6 @@ from pixelpilot.errors import (
 from pixelpilot.model import Policy, Prediction
 
 MAX_CONSECUTIVE_ERRORS = 3
-LOOP_REPEATS = 3
 EVALUATE_GRACE = 2.0  # seconds the judge may take after the budget ran out
 
 StepCallback = Callable[[Step], None]
@@ -99,10 +99,7 @@ class _Episode:
         self.deadline = deadline
         self.steps: list[Step] = []
         self.consecutive_errors = 0
-        self.repeats = 0
-        self.last_action: str | None = None  # the last executed-or-approved action, as JSON
-        self.last_screen: Observation | None = None  # the screen it was decided on
-        self.last_digest: str | None = None  # its pixel digest, computed only when needed
+        self.repeats = RepeatDetector()
         self.released = 0  # steps before this one have had their screenshot pixels dropped
         self.answer: str | None = None
         self.blocked_seen = 0  # how many of the environment's blocked navigations were recorded
@@ -195,25 +192,9 @@ class _Episode:
             raise _Stop("policy_errors", f"{self.consecutive_errors} policy errors in a row")
 
     def _detect_loop(self, action: Action, obs: Observation) -> None:
-        """Stop on the same action on an unchanged screen LOOP_REPEATS times in a row.
-
-        The screens are compared (by pixel digest) only when the action repeats the last one,
-        so a step whose action differs costs nothing here (a 1920x1080 digest is ~10 ms).
-        """
-        key = action.model_dump_json()
-        same = False
-        if key == self.last_action and self.last_screen is not None:
-            if self.last_digest is None:
-                self.last_digest = self.last_screen.pixel_digest()
-            digest = obs.pixel_digest()
-            same = digest == self.last_digest
-            self.last_digest = digest
-        else:
-            self.last_digest = None
-        self.repeats = self.repeats + 1 if same else 1
-        self.last_action, self.last_screen = key, obs
-        if self.repeats >= LOOP_REPEATS:
-            raise _Stop("loop", f"the same action on an unchanged screen {self.repeats} times")
+        repeats = self.repeats.see(action, obs)
+        if repeats >= LOOP_REPEATS:
+            raise _Stop("loop", f"the same action on an unchanged screen {repeats} times")
 
     def _approve(self, action: Action, step: Step) -> Approval:
         if self.approve is None:

@@ -11,6 +11,7 @@ import socket
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -350,3 +351,27 @@ def test_mode_requests_keeps_sub_resources_and_frames_home(
         assert page(environment).url == site.base_url + "/embeds.html"
     finally:
         environment.close()
+
+
+def test_a_local_page_cannot_open_files_outside_its_folder(env: BrowserEnv, tmp_path: Path) -> None:
+    # all file:// pages share one browser origin: the guard keeps a local start page to its
+    # own folder, so a page (or the model) cannot bring ~/.ssh or /etc onto the screen
+    site, private = tmp_path / "site", tmp_path / "private"
+    (site / "sub").mkdir(parents=True)
+    private.mkdir()
+    (private / "key.txt").write_text(SECRET)
+    (site / "sub" / "next.html").write_text("<p id='next'>next page</p>")
+    head = f"<!doctype html><html><head><meta charset='utf-8'>{STYLE}</head><body>"
+    (site / "index.html").write_text(
+        f"{head}<a id='out' href='{(private / 'key.txt').as_uri()}'>Read me</a>"
+        "<a id='in' href='sub/next.html'>Next</a></body>"
+    )
+    start_url = (site / "index.html").as_uri()
+    env.reset(task=Task(goal="stay in the folder", start_url=start_url))
+    detail = click(env, "#out", blocks=1)
+    [blocked] = env.blocked_navigations
+    assert (blocked.kind, blocked.origin) == ("navigation", private.as_uri() + "/")
+    assert blocked.describe() in detail
+    assert page(env).url == start_url and SECRET not in page(env).content()
+    click(env, "#in")
+    assert page(env).url == (site / "sub" / "next.html").as_uri()

@@ -25,7 +25,10 @@ EVIL = "http://127.0.0.1:9000"
     [
         ("http://127.0.0.1:8000/a?b=1", SITE),
         ("HTTPS://Example.COM:443/x", "https://example.com"),
-        ("file:///tmp/page.html", "file://"),
+        ("file:///tmp/page.html", "file:///tmp/"),
+        ("file:///srv/site/a/../index.html", "file:///srv/site/"),
+        ("file:///srv/site/%2e%2e/%2e%2e/etc/passwd", "file:///etc/"),
+        ("file:///", "file:///"),
         ("ftp://example.com/", "ftp:"),
         ("about:blank", None),
         ("data:text/html,hi", None),
@@ -34,6 +37,18 @@ EVIL = "http://127.0.0.1:9000"
 )
 def test_navigation_origin(url: str, origin: str | None) -> None:
     assert navigation_origin(url) == origin
+
+
+def test_a_local_start_page_allows_its_folder_and_below_only() -> None:
+    guard = NavigationGuard([navigation_origin("file:///srv/site/index.html") or ""])
+    assert guard.allows("file:///srv/site/next.html")
+    assert guard.allows("file:///srv/site/img/deep/page.html")
+    assert not guard.allows("file:///srv/other/page.html")
+    assert not guard.allows("file:///srv/site-copy/page.html")
+    assert not guard.allows("file:///root/.ssh/id_rsa")
+    assert not guard.allows("file:///srv/site/../../etc/passwd")
+    assert not guard.allows("file:///srv/site/%2e%2e/%2e%2e/etc/passwd")
+    assert not guard.allows(SITE + "/x")  # a local page allows no web origin either
 
 
 def test_a_refusal_keeps_no_query_string_or_fragment() -> None:

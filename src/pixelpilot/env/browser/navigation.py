@@ -13,6 +13,7 @@ browser, which then follows it again (so the allowed server sees those GETs twic
 of a POST that keep the method (307, 308) are checked one hop deep.
 
 Only http(s) and file URLs are checked (`about:`, `data:` and `blob:` stay where they are).
+A local start page allows its own folder and what is below it, not every file on the machine.
 In the default mode, "navigation", sub-resources (images, scripts, fetch) and navigations
 inside frames other than form posts are not checked: they do not move the page the agent sees.
 Mode "requests" refuses those too (every request to another origin: stricter, and many real
@@ -24,11 +25,12 @@ GET form may carry a password there).
 from __future__ import annotations
 
 import contextlib
+import posixpath
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from pixelpilot.env.browser.config import url_origin
 from pixelpilot.errors import ActionError
@@ -42,14 +44,28 @@ _UNCHECKED_SCHEMES = frozenset({"about", "data", "blob"})
 
 
 def navigation_origin(url: str) -> str | None:
-    """The origin the guard compares: `scheme://host[:port]` for http(s), "file://" for
-    local files, `scheme:` for any other checked scheme; None for about:, data: and blob:."""
-    scheme = urlsplit(url.strip()).scheme.lower()
+    """The origin the guard compares: `scheme://host[:port]` for http(s); for a local file,
+    the folder it is in (`file:///srv/site/` for file:///srv/site/a/../index.html: all local
+    files share one browser origin, so the folder is what keeps a start page under /srv/site
+    from navigating to ~/.ssh); `scheme:` for any other checked scheme; None for about:, data:
+    and blob:."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
     if scheme in _UNCHECKED_SCHEMES:
         return None
     if scheme == "file":
-        return "file://"
+        folder = posixpath.dirname(posixpath.normpath("/" + unquote(parts.path).lstrip("/")))
+        return "file://" + folder.rstrip("/") + "/"
     return url_origin(url) or f"{scheme}:"
+
+
+def origin_allowed(origin: str, allowed: Iterable[str]) -> bool:
+    """Whether `origin` (see `navigation_origin`) is allowed: equal to an allowed origin, or,
+    for a local file, inside an allowed folder (file:///srv/site/img/ is inside
+    file:///srv/site/)."""
+    if origin.startswith("file://"):
+        return any(a.startswith("file://") and origin.startswith(a) for a in allowed)
+    return origin in allowed
 
 
 def _without_query(url: str) -> str:
@@ -113,7 +129,7 @@ class NavigationGuard:
     def allows(self, url: str) -> bool:
         """Whether a navigation to `url` may leave the browser."""
         origin = navigation_origin(url)
-        return origin is None or origin in self.allowed
+        return origin is None or origin_allowed(origin, self.allowed)
 
     @contextlib.contextmanager
     def opening(self, url: str) -> Iterator[None]:

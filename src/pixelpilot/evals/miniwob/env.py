@@ -37,6 +37,7 @@ from pixelpilot.actions import Action, Observation, Outcome, Task, map_points
 from pixelpilot.env.base import EnvironmentBase, Execution
 from pixelpilot.env.browser.env import BrowserEnv
 from pixelpilot.env.browser.launch import navigate, playwright_errors
+from pixelpilot.env.browser.navigation import navigation_origin
 from pixelpilot.errors import EnvError
 from pixelpilot.evals.miniwob.pages import MiniWobPage
 
@@ -294,9 +295,16 @@ class MiniWobEnv(EnvironmentBase):
             return
         handle = session.page
         timeout = self.browser.config.call_timeout
-        error = session.call(f"open {url}", lambda: navigate(handle, url, timeout=timeout))
+        # The new page is the episode's start: the guard allows its folder (a local page's
+        # origin) and the configured origins, not the previous page's.
+        guard, origin = self.browser.guard, navigation_origin(url)
+        guard.allowed = {*self.browser.config.allowed_origins, *([origin] if origin else [])}
+        self.browser.start_url = url
+        with guard.opening(url):
+            error = session.call(f"open {url}", lambda: navigate(handle, url, timeout=timeout))
         if error is not None:
             raise EnvError(f"cannot open the MiniWoB++ page {url}: {error}")
+        guard.landed(handle.url)
 
     def _js(self, label: str, script: str, arg: Any = None) -> Any:
         session = self.browser.session
