@@ -15,6 +15,7 @@ import pytest
 
 from pixelpilot.actions import Click, Observation
 from pixelpilot.cli import main
+from pixelpilot.errors import EnvError, PolicyError
 from pixelpilot.model import History, PolicyBase, Prediction
 
 EXE = Path(sys.executable).with_name("pixelpilot")
@@ -263,3 +264,51 @@ def test_a_misplaced_or_misspelled_config_setting_is_a_user_mistake(
                    "--config", str(config), "--out", str(tmp_path / "o")])  # fmt: skip
     err = capsys.readouterr().err
     assert status == 2 and message in err and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    ("where", "raised", "code", "status", "reason"),
+    [
+        ("create_env", KeyboardInterrupt(), 130, "interrupted", "while starting the environment"),
+        ("create_policy", KeyboardInterrupt(), 130, "interrupted", "while loading the model"),
+        ("create_env", EnvError("Xvfb died"), 1, "env_error", "EnvError: Xvfb died"),
+        ("create_policy", PolicyError("CUDA out of memory"), 1, "error", "while loading"),
+    ],
+)
+def test_a_start_up_interrupted_or_failed_still_leaves_a_record(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    raised: BaseException,
+    code: int,
+    status: str,
+    reason: str,
+) -> None:
+    def fail(*args: object) -> None:
+        raise raised
+
+    monkeypatch.setattr(f"pixelpilot.cli.run.{where}", fail)
+    script = _script(tmp_path, ['{"type": "wait", "seconds": 0}'])
+    out = tmp_path / "out"
+    argv = ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "go"]
+    assert main([*argv, "--out", str(out)]) == code
+    result = json.loads((out / "result.json").read_text())
+    assert (result["status"], result["steps"]) == (status, 0) and reason in result["reason"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["env"]["name"] == "fake" and meta["model"]["spec"] == f"scripted:{script}"
+
+
+def test_a_user_mistake_at_start_up_leaves_no_run_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pixelpilot.errors import ConfigError
+
+    def fail(*args: object) -> None:
+        raise ConfigError("unknown option")
+
+    monkeypatch.setattr("pixelpilot.cli.run.create_env", fail)
+    script = _script(tmp_path, ['{"type": "wait", "seconds": 0}'])
+    out = tmp_path / "out"
+    argv = ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "go"]
+    assert main([*argv, "--out", str(out)]) == 2
+    assert not out.exists()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from pixelpilot.agent import BudgetExceeded, Deadline, Recorder, Step, Trajector
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
+from pixelpilot.agent.steps import Status
 from pixelpilot.cli import TERMINATED, batch
 from pixelpilot.cli.common import (
     add_env_arguments,
@@ -33,7 +35,7 @@ from pixelpilot.cli.safety import (
 )
 from pixelpilot.env import ENVIRONMENTS, Environment, create_env
 from pixelpilot.env.tasks import resolve_task
-from pixelpilot.errors import ConfigError, PixelpilotError
+from pixelpilot.errors import ConfigError, PixelpilotError, UserError
 from pixelpilot.model import create_policy
 from pixelpilot.versions import versions
 
@@ -255,27 +257,42 @@ def _run(
     secrets: Secrets,
     show: Callable[[str], None],
 ) -> Trajectory:
-    """Build the environment and the policy, run the episode, and close both (bounded)."""
-    env: Environment = create_env(args.env, env_opts)
+    """Build the environment and the policy, run the episode, and close both (bounded).
+
+    A start-up that is interrupted (Ctrl-C, SIGTERM) or fails for a reason other than a user
+    mistake (the environment or the model would not start) still leaves a run directory:
+    meta.json and a result.json saying what happened, with no steps.
+    """
+    meta: dict[str, Any] = {
+        "task": {"goal": task.goal, "name": task.name},
+        "env": {"name": args.env, "options": env_opts},
+        "model": {"spec": args.model, "options": model_opts},
+        "run": settings,
+        "safety": safety.describe(task),
+        "secrets": describe_secrets(secrets),
+        "versions": versions(),
+        "command": sys.argv,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    started = time.time()
+
+    def startup(doing: str, failed: Status) -> contextlib.AbstractContextManager[None]:
+        record = Trajectory(task, failed, [], started_at=started)
+        return _startup_record(out, meta, record, doing, secrets.redact_data)
+
+    with startup("starting the environment", "env_error"):
+        env: Environment = create_env(args.env, env_opts)
     if secrets:
         env = SecretsEnv(env, secrets)
     try:
-        policy = create_policy(args.model, model_opts)
+        with startup("loading the model", "error"):
+            policy = create_policy(args.model, model_opts)
         try:
-            check = getattr(policy, "check_ready", None)
-            if check is not None:
-                check()
-            meta = {
-                "task": {"goal": task.goal, "name": task.name},
-                "env": {"name": args.env, "options": env_opts},
-                "model": {"spec": args.model, "options": model_opts, **policy.describe()},
-                "run": settings,
-                "safety": safety.describe(task),
-                "secrets": describe_secrets(secrets),
-                "versions": versions(),
-                "command": sys.argv,
-                "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            }
+            with startup("checking the model", "error"):
+                check = getattr(policy, "check_ready", None)
+                if check is not None:
+                    check()
+            meta["model"].update(policy.describe())
             recorder = Recorder(out, meta=meta, redact=secrets.redact_data)
             show(f"task: {task.goal}")
             return run_episode(
@@ -292,3 +309,35 @@ def _run(
             close_within(policy.close, "the policy")
     finally:
         close_within(env.close, "the environment")
+
+
+@contextlib.contextmanager
+def _startup_record(
+    out: Path,
+    meta: dict[str, Any],
+    record: Trajectory,
+    doing: str,
+    redact: Callable[[Any], Any],
+) -> Iterator[None]:
+    """Write a run directory with no steps (`record`'s status, or "interrupted") when the block
+    is interrupted or fails, then re-raise. Not for a user mistake: nothing ran, and the
+    one-line error says what to change. Every record passes through `redact` (the run's
+    secrets)."""
+    try:
+        yield
+    except UserError:
+        raise
+    except (KeyboardInterrupt, Exception) as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            record.status, record.reason = "interrupted", f"{exc or 'interrupted'} while {doing}"
+        else:
+            record.reason = f"{type(exc).__name__}: {exc} (while {doing})"
+            record.error_type = type(exc).__name__
+        record.ended_at = time.time()
+        with contextlib.suppress(PixelpilotError, OSError):  # the original error matters more
+            recorder = Recorder(out, meta=meta, redact=redact)
+            try:
+                recorder.finish(record.result())
+            finally:
+                recorder.close()
+        raise
