@@ -70,6 +70,20 @@ def test_bounds_follow_the_configured_size() -> None:
         env.execute(Click(x=400, y=10))
 
 
+@pytest.mark.parametrize(("option", "value"), [("width", 100000), ("height", 99), ("width", 0)])
+def test_a_screen_size_outside_the_virtual_display_limits_is_refused(
+    option: str, value: int
+) -> None:
+    with pytest.raises(ConfigError) as info:  # not a MemoryError when the screen is drawn
+        create_env("fake", {option: value})
+    assert str(info.value) == (
+        f"invalid 'fake' environment option: {option}: a screen side of {value} pixels is "
+        "outside the limits: each side from 100 to 16384 pixels (e.g. width=1280 height=800)"
+    )
+    edge = FakeEnv(FakeEnvConfig(width=100, height=16384)).reset()
+    assert edge.size == (100, 16384)
+
+
 def test_bad_configuration_is_a_clear_error() -> None:
     with pytest.raises(ConfigError, match="start screen 'nowhere'"):
         FakeEnv(FakeEnvConfig(start="nowhere"))

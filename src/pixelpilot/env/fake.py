@@ -11,7 +11,7 @@ import time
 from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFont
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pixelpilot.actions import (
     ACTION_TYPES,
@@ -107,22 +107,44 @@ def _default_screens() -> tuple[FakeScreen, ...]:
     )
 
 
+SCREEN_LIMITS = (100, 16384)
+"""Pixels per side of a fake screen: the limits of the desktop's virtual display
+(`pixelpilot.env.desktop.config.VIRTUAL_DISPLAY_LIMITS`), so that a size that works here works
+there; a larger one would only allocate an image too large to draw (100000 px: MemoryError)."""
+
+
 class FakeEnvConfig(BaseModel):
     """Options of the fake environment."""
 
     model_config = ConfigDict(extra="forbid")
 
-    width: int = Field(1280, gt=0, description="screen width in pixels")
-    height: int = Field(800, gt=0, description="screen height in pixels")
+    width: int = Field(1280, description="screen width in pixels (100 to 16384)")
+    height: int = Field(800, description="screen height in pixels (100 to 16384)")
     platform: Platform = Field(
         "desktop",
         description="the interface the generated screens stand in for, which picks the "
         "policy's tool set: desktop or browser (mouse and keyboard) or android (touch); "
         "nothing real runs whatever it says",
     )
-    screens: tuple[FakeScreen, ...] = Field(default_factory=_default_screens)
+    screens: tuple[FakeScreen, ...] = Field(
+        default_factory=_default_screens,
+        description="the screens: each {name, title, elements}, an element {label, box = "
+        "[x1, y1, x2, y2] in pixels, kind = button|field|text, goto = a screen's name}; "
+        "default: home, settings, wifi, mail, sent, search",
+    )
     start: str = Field("home", description="the screen shown after reset")
     delay: float = Field(0.0, ge=0, description="seconds each action takes (for timeout tests)")
+
+    @field_validator("width", "height")
+    @classmethod
+    def _check_side(cls, value: int) -> int:
+        low, high = SCREEN_LIMITS
+        if not low <= value <= high:
+            raise ValueError(
+                f"a screen side of {value} pixels is outside the limits: "
+                f"each side from {low} to {high} pixels (e.g. width=1280 height=800)"
+            )
+        return value
 
 
 class FakeEnv(EnvironmentBase):
