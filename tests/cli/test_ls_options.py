@@ -5,6 +5,8 @@ line with status 2."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -88,3 +90,35 @@ def test_an_unknown_env_option_lists_the_valid_keys(capsys: pytest.CaptureFixtur
     assert code == 2
     err = capsys.readouterr().err
     assert "colour: Extra inputs are not permitted; valid options: " in err
+
+
+def test_the_fake_screens_read_as_a_type_a_count_and_a_description(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["ls", "options", "fake"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("  screens "))
+    assert re.match(r"  screens\s+tuple\[FakeScreen, \.\.\.\]\s+\(6 FakeScreen values\)\s+\S", line)
+    assert "Ellipsis" not in line and "elements" in line and "Python only" not in line
+
+
+def test_a_type_only_python_can_give_is_marked_and_ellipsis_reads_as_written() -> None:
+    class Item(BaseModel):
+        name: str
+
+    class Demo(BaseModel):
+        hook: Callable[[], None] | None = Field(None, description="called after each step")
+        items: tuple[Item, ...] = tuple(Item(name=f"item-{k}") for k in range(9))
+        sizes: tuple[int, ...] = (1, 2)
+        where: Path | None = None
+        lookup: dict[str, list[float]] = Field(
+            default_factory=lambda: {f"k{k}": [k] for k in range(20)}
+        )
+
+    rows = {row[0]: row for row in option_rows(Demo)}
+    assert rows["hook"][1:] == ("Callable[[], None] | None (Python only)", "None",
+                                "called after each step")  # fmt: skip
+    assert rows["items"][1:3] == ("tuple[Item, ...]", "(9 Item values)")
+    assert rows["sizes"][1:3] == ("tuple[int, ...]", "(1, 2)")
+    assert rows["where"][1] == "Path | None"
+    assert rows["lookup"][1:3] == ("dict[str, list[float]]", "(20 entries)")
+    assert type_name(tuple[str, ...]) == "tuple[str, ...]"

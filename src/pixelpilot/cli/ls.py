@@ -4,6 +4,9 @@ named on the command line, and every option of one component."""
 from __future__ import annotations
 
 import argparse
+import collections.abc
+import enum
+import pathlib
 import types
 import typing
 from typing import Any
@@ -53,7 +56,10 @@ def task_lines() -> list[tuple[str, str]]:
 
 
 def type_name(annotation: Any) -> str:
-    """A field's type as a user reads it: "int", "str | None", "list[str]"."""
+    """A field's type as a user reads it: "int", "str | None", "list[str]",
+    "tuple[FakeScreen, ...]"."""
+    if annotation is Ellipsis:  # tuple[X, ...]: its repr would read "Ellipsis"
+        return "..."
     if isinstance(annotation, type) and not typing.get_args(annotation):
         return annotation.__name__
     origin = typing.get_origin(annotation)
@@ -68,20 +74,64 @@ def type_name(annotation: Any) -> str:
     return str(annotation).replace("typing.", "")
 
 
+# What a KEY=VALUE flag (a TOML value) or a config file's table can spell; a field of any other
+# type (a callable, an arbitrary object) can only be set from Python.
+_PLAIN = (type(None), bool, int, float, str, pathlib.PurePath, enum.Enum)
+_CONTAINERS = (list, tuple, set, frozenset, dict, collections.abc.Sequence,
+               collections.abc.Mapping, collections.abc.Set)  # fmt: skip
+
+
+def settable(annotation: Any, seen: frozenset[type] = frozenset()) -> bool:
+    """Whether a value of this type can be written as --env-opt/--model-opt KEY=VALUE or in
+    a config file: plain values, literals, lists, tables and models made of those."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if annotation is Any or annotation is Ellipsis or origin is typing.Literal:
+        return True
+    if origin is typing.Annotated:
+        return settable(args[0], seen)
+    if origin in (typing.Union, types.UnionType) or origin in _CONTAINERS:
+        return all(settable(a, seen) for a in args)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        inner = seen | {annotation}
+        return annotation in seen or all(
+            settable(f.annotation, inner) for f in annotation.model_fields.values()
+        )
+    return isinstance(annotation, type) and (
+        issubclass(annotation, _PLAIN) or annotation in _CONTAINERS
+    )
+
+
+def default_text(value: Any) -> str:
+    """A default as it reads on one line; a long list or table is counted, not cut off."""
+    text = repr(value)
+    if len(text) <= DEFAULT_WIDTH:
+        return text
+    if isinstance(value, list | tuple) and value:
+        kinds = {type(item).__name__ for item in value}
+        kind = kinds.pop() if len(kinds) == 1 else "item"
+        return f"({len(value)} {kind} values)"
+    if isinstance(value, dict):
+        return f"({len(value)} entries)"
+    return text[: DEFAULT_WIDTH - 3] + "..."
+
+
 def option_rows(model: type[BaseModel]) -> list[tuple[str, str, str, str]]:
     """(name, type, default, description) for every field of a config model; the unit is
-    stated in each description (the project's convention for config fields)."""
+    stated in each description (the project's convention for config fields). A type no
+    KEY=VALUE flag or config file can spell is marked "(Python only)"."""
     rows = []
     for name, field in model.model_fields.items():
         if field.default is not PydanticUndefined:
-            default = repr(field.default)
+            default = default_text(field.default)
         elif field.default_factory is not None:
-            default = repr(field.default_factory())  # type: ignore[call-arg]
+            default = default_text(field.default_factory())  # type: ignore[call-arg]
         else:
             default = "(required)"
-        if len(default) > DEFAULT_WIDTH:  # a long structure (the fake screens) stays readable
-            default = default[: DEFAULT_WIDTH - 3] + "..."
-        rows.append((name, type_name(field.annotation), default, field.description or ""))
+        kind = type_name(field.annotation)
+        if not settable(field.annotation):
+            kind += " (Python only)"
+        rows.append((name, kind, default, field.description or ""))
     return rows
 
 
