@@ -269,7 +269,13 @@ def test_a_misplaced_or_misspelled_config_setting_is_a_user_mistake(
 @pytest.mark.parametrize(
     ("where", "raised", "code", "status", "reason"),
     [
-        ("create_env", KeyboardInterrupt(), 130, "interrupted", "while starting the environment"),
+        (
+            "create_env",
+            KeyboardInterrupt(),
+            130,
+            "interrupted",
+            "interrupted by the user (Ctrl-C) while starting the environment",
+        ),
         ("create_policy", KeyboardInterrupt(), 130, "interrupted", "while loading the model"),
         ("create_env", EnvError("Xvfb died"), 1, "env_error", "EnvError: Xvfb died"),
         ("create_policy", PolicyError("CUDA out of memory"), 1, "error", "while loading"),

@@ -329,7 +329,8 @@ def _startup_record(
         raise
     except (KeyboardInterrupt, Exception) as exc:
         if isinstance(exc, KeyboardInterrupt):
-            record.status, record.reason = "interrupted", f"{exc or 'interrupted'} while {doing}"
+            why = str(exc) or "interrupted by the user (Ctrl-C)"
+            record.status, record.reason = "interrupted", f"{why} while {doing}"
         else:
             record.reason = f"{type(exc).__name__}: {exc} (while {doing})"
             record.error_type = type(exc).__name__

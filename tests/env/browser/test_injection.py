@@ -355,23 +355,56 @@ def test_mode_requests_keeps_sub_resources_and_frames_home(
 
 def test_a_local_page_cannot_open_files_outside_its_folder(env: BrowserEnv, tmp_path: Path) -> None:
     # all file:// pages share one browser origin: the guard keeps a local start page to its
-    # own folder, so a page (or the model) cannot bring ~/.ssh or /etc onto the screen
+    # own real folder, so a page (or the model) cannot bring ~/.ssh or /etc onto the screen,
+    # by a link, through a symbolic link placed in the folder, or embedded in a frame
     site, private = tmp_path / "site", tmp_path / "private"
     (site / "sub").mkdir(parents=True)
     private.mkdir()
-    (private / "key.txt").write_text(SECRET)
+    secret = private / "key.txt"
+    secret.write_text(SECRET)
+    (site / "inside-link.txt").symlink_to(secret)
     (site / "sub" / "next.html").write_text("<p id='next'>next page</p>")
     head = f"<!doctype html><html><head><meta charset='utf-8'>{STYLE}</head><body>"
     (site / "index.html").write_text(
-        f"{head}<a id='out' href='{(private / 'key.txt').as_uri()}'>Read me</a>"
+        f"{head}<a id='out' href='{secret.as_uri()}'>Read me</a>"
+        "<a id='sym' href='inside-link.txt'>Also me</a>"
         "<a id='in' href='sub/next.html'>Next</a></body>"
     )
+    (site / "embed.html").write_text(
+        f"{head}<iframe src='{secret.as_uri()}'></iframe><object data='inside-link.txt'>"
+        f"</object><img src='{secret.as_uri()}'></body>"
+    )
+    outside = guard_origin(private)
     start_url = (site / "index.html").as_uri()
-    env.reset(task=Task(goal="stay in the folder", start_url=start_url))
-    detail = click(env, "#out", blocks=1)
-    [blocked] = env.blocked_navigations
-    assert (blocked.kind, blocked.origin) == ("navigation", private.as_uri() + "/")
-    assert blocked.describe() in detail
-    assert page(env).url == start_url and SECRET not in page(env).content()
+    for selector in ("#out", "#sym"):
+        env.reset(task=Task(goal="stay in the folder", start_url=start_url))
+        detail = click(env, selector, blocks=1)
+        [blocked] = env.blocked_navigations
+        assert (blocked.kind, blocked.origin) == ("navigation", outside)
+        assert blocked.describe() in detail
+        assert page(env).url == start_url and SECRET not in page(env).content()
     click(env, "#in")
     assert page(env).url == (site / "sub" / "next.html").as_uri()
+    # embedded: each load of the outside file is refused, in the default mode too
+    env.reset(task=Task(goal="look", start_url=(site / "embed.html").as_uri()))
+    until_blocked(env, 3)
+    assert {b.origin for b in env.blocked_navigations} == {outside}
+    assert len(env.blocked_navigations) == 3
+    frames = [f for f in page(env).frames if f is not page(env).main_frame]
+    assert all(SECRET not in frame.content() for frame in frames)
+
+
+def test_a_folder_start_page_allows_that_folder_not_its_parent(
+    env: BrowserEnv, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (tmp_path / "key.txt").write_text(SECRET)
+    env.reset(task=Task(goal="browse", start_url=site.as_uri()))
+    assert env.allowed == frozenset({guard_origin(site)})
+    with pytest.raises(ActionError, match=r"takes an http\(s\) URL"):
+        env.execute(OpenApp(name=(tmp_path / "key.txt").as_uri()))
+
+
+def guard_origin(folder: Path) -> str:
+    return folder.resolve().as_uri() + "/"

@@ -5,10 +5,13 @@ answers to fake Playwright requests."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
+from pixelpilot.env.browser.config import BrowserConfig
 from pixelpilot.env.browser.navigation import (
     NavigationGuard,
     navigation_origin,
@@ -49,6 +52,37 @@ def test_a_local_start_page_allows_its_folder_and_below_only() -> None:
     assert not guard.allows("file:///srv/site/../../etc/passwd")
     assert not guard.allows("file:///srv/site/%2e%2e/%2e%2e/etc/passwd")
     assert not guard.allows(SITE + "/x")  # a local page allows no web origin either
+
+
+def test_local_folders_are_real_folders(tmp_path: Path) -> None:
+    site, private = tmp_path / "site", tmp_path / "private"
+    site.mkdir()
+    private.mkdir()
+    (private / "key.txt").write_text("k")
+    (site / "link.txt").symlink_to(private / "key.txt")
+    (site / "privdir").symlink_to(private)
+    guard = NavigationGuard([navigation_origin(site.as_uri() + "/") or ""])
+    # a folder URL is its own folder (with or without the slash), never its parent
+    assert navigation_origin(site.as_uri()) == navigation_origin(site.as_uri() + "/")
+    assert navigation_origin(site.as_uri()) == site.resolve().as_uri() + "/"
+    assert not guard.allows(tmp_path.as_uri() + "/")
+    # links inside the folder that lead out of it are judged by where they lead
+    assert not guard.allows((site / "link.txt").as_uri())
+    assert not guard.allows((site / "privdir" / "key.txt").as_uri())
+    assert guard.allows((site / "index.html").as_uri())
+    assert navigation_origin("file://otherhost/share/x.html") == "file://otherhost/"
+    assert navigation_origin("file://localhost" + str(site / "a.html")) == guard_origin(site)
+
+
+def guard_origin(folder: Path) -> str:
+    return folder.resolve().as_uri() + "/"
+
+
+def test_allowed_origins_take_local_folders(tmp_path: Path) -> None:
+    config = BrowserConfig(allowed_origins=[tmp_path.as_uri() + "/", "https://a.example/"])
+    assert config.allowed_origins == [guard_origin(tmp_path), "https://a.example"]
+    with pytest.raises(ValidationError, match="or a local folder like file:///srv/site/"):
+        BrowserConfig(allowed_origins=[(tmp_path / "page.html").as_uri()])
 
 
 def test_a_refusal_keeps_no_query_string_or_fragment() -> None:

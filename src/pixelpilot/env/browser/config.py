@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import posixpath
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pixelpilot.actions import Size
 from pixelpilot.errors import ConfigError
+
+
+def local_folder_origin(host: str, path: str) -> str:
+    """The guard's origin of a local file: `file://` + the real folder it is in, with symbolic
+    links resolved and a trailing slash (a path ending in "/" or naming a folder is its own
+    folder); a file on another host (`file://HOST/...`) is `file://HOST/`.
+
+    Args:
+        host: the URL's host ("" or "localhost" for this machine).
+        path: the URL's path, percent-decoded.
+    """
+    if host.lower() not in ("", "localhost"):
+        return f"file://{host.lower()}/"
+    logical = posixpath.normpath("/" + path.lstrip("/"))
+    real = os.path.realpath(logical)  # the browser opens the real file: compare that
+    folder = real if path.endswith("/") or os.path.isdir(real) else posixpath.dirname(real)
+    return "file://" + folder.rstrip("/") + "/"
 
 
 def url_origin(url: str) -> str | None:
@@ -46,7 +65,8 @@ class BrowserConfig(BaseModel):
     )
     allowed_origins: list[str] = Field(
         default_factory=list,
-        description="origins (scheme://host[:port]) open_app may visit besides the start page's",
+        description="origins (scheme://host[:port]) or local folders (file:///srv/site/) "
+        "navigation and open_app may reach besides the start page's",
     )
     navigation_guard: Literal["navigation", "requests", "off"] = Field(
         "navigation",
@@ -98,8 +118,15 @@ class BrowserConfig(BaseModel):
     def _check_origins(cls, value: list[str]) -> list[str]:
         origins = []
         for text in value:
+            parts = urlsplit(text.strip())
+            if parts.scheme.lower() == "file" and parts.path.endswith("/"):
+                origins.append(local_folder_origin(parts.netloc, unquote(parts.path)))
+                continue
             origin = url_origin(text)
-            if origin is None or urlsplit(text).path not in ("", "/"):
-                raise ValueError(f"{text!r} is not an origin like https://example.com[:port]")
+            if origin is None or parts.path not in ("", "/"):
+                raise ValueError(
+                    f"{text!r} is not an origin like https://example.com[:port] or a local "
+                    "folder like file:///srv/site/"
+                )
             origins.append(origin)
         return origins

@@ -13,7 +13,9 @@ browser, which then follows it again (so the allowed server sees those GETs twic
 of a POST that keep the method (307, 308) are checked one hop deep.
 
 Only http(s) and file URLs are checked (`about:`, `data:` and `blob:` stay where they are).
-A local start page allows its own folder and what is below it, not every file on the machine.
+A local start page allows its own real folder and what is below it (symbolic links resolved),
+not every file on the machine, and a local file is checked however it is loaded (a frame, an
+image, an object), in every mode but "off": embedded, it would be on screen all the same.
 In the default mode, "navigation", sub-resources (images, scripts, fetch) and navigations
 inside frames other than form posts are not checked: they do not move the page the agent sees.
 Mode "requests" refuses those too (every request to another origin: stricter, and many real
@@ -25,14 +27,13 @@ GET form may carry a password there).
 from __future__ import annotations
 
 import contextlib
-import posixpath
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from pixelpilot.env.browser.config import url_origin
+from pixelpilot.env.browser.config import local_folder_origin, url_origin
 from pixelpilot.errors import ActionError
 
 __all__ = ["BlockedNavigation", "NavigationGuard", "navigation_origin", "resolve_open_app"]
@@ -45,18 +46,23 @@ _UNCHECKED_SCHEMES = frozenset({"about", "data", "blob"})
 
 def navigation_origin(url: str) -> str | None:
     """The origin the guard compares: `scheme://host[:port]` for http(s); for a local file,
-    the folder it is in (`file:///srv/site/` for file:///srv/site/a/../index.html: all local
-    files share one browser origin, so the folder is what keeps a start page under /srv/site
-    from navigating to ~/.ssh); `scheme:` for any other checked scheme; None for about:, data:
-    and blob:."""
+    the real folder it is in, symbolic links resolved (`file:///srv/site/` for
+    file:///srv/site/a/../index.html; a folder URL is its own folder): all local files share
+    one browser origin, so the real folder is what keeps a start page under /srv/site from
+    reaching ~/.ssh, also through a link placed inside /srv/site; `scheme:` for any other
+    checked scheme; None for about:, data: and blob:."""
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     if scheme in _UNCHECKED_SCHEMES:
         return None
     if scheme == "file":
-        folder = posixpath.dirname(posixpath.normpath("/" + unquote(parts.path).lstrip("/")))
-        return "file://" + folder.rstrip("/") + "/"
+        return local_folder_origin(parts.netloc, unquote(parts.path))
     return url_origin(url) or f"{scheme}:"
+
+
+def is_local(url: str) -> bool:
+    """Whether `url` is a file: URL (a local file the browser would read)."""
+    return urlsplit(url.strip()).scheme.lower() == "file"
 
 
 def origin_allowed(origin: str, allowed: Iterable[str]) -> bool:
@@ -175,8 +181,11 @@ class NavigationGuard:
 
     def route(self, route: Any, request: Any) -> None:
         """Decide one request: pass it on, or answer it with 204 and record the refusal."""
+        # A local file is checked whatever loads it (a frame, an image, an object): on screen,
+        # an embedded file outside the allowed folders is as visible as a navigation to it.
+        local = is_local(request.url)
         if not request.is_navigation_request():
-            if self.mode == "requests" and not self.allows(request.url):
+            if (self.mode == "requests" or local) and not self.allows(request.url):
                 route.abort("blockedbyclient")
                 self.record("request", request.url, request.method)
             else:
@@ -192,7 +201,7 @@ class NavigationGuard:
             self.start_url = None  # only the first navigation: the start page's scripts are not
             route.continue_()
             return
-        strict = self.mode == "requests"
+        strict = self.mode == "requests" or local
         if not top and request.method != "POST" and not strict:
             route.continue_()
             return

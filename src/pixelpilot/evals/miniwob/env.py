@@ -31,13 +31,15 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from pixelpilot.actions import Action, Observation, Outcome, Task, map_points
 from pixelpilot.env.base import EnvironmentBase, Execution
+from pixelpilot.env.browser.config import local_folder_origin
 from pixelpilot.env.browser.env import BrowserEnv
 from pixelpilot.env.browser.launch import navigate, playwright_errors
-from pixelpilot.env.browser.navigation import navigation_origin
+from pixelpilot.env.browser.navigation import is_local, navigation_origin
 from pixelpilot.errors import EnvError
 from pixelpilot.evals.miniwob.pages import MiniWobPage
 
@@ -159,6 +161,7 @@ class MiniWobEnv(EnvironmentBase):
         self.final: PageState | None = None
         self._origin: tuple[int, int] = (0, 0)
         self._fresh = False
+        self._base_origins: list[str] | None = None  # the browser's own allowed_origins
 
     # -- episode ---------------------------------------------------------------------------
 
@@ -290,6 +293,13 @@ class MiniWobEnv(EnvironmentBase):
         # and saves the ~0.4 s a context costs. The flight pages use cookies and
         # localStorage: they always get a fresh context.
         session = self.browser.session
+        if self._base_origins is None:
+            self._base_origins = list(self.browser.config.allowed_origins)
+        allowed = list(self._base_origins)
+        if is_local(url):  # the page loads ../core/core.js: its html folder is allowed
+            root = page.path.parents[len(PurePosixPath(page.relative).parts) - 1]
+            allowed.append(local_folder_origin("", f"{root}/"))
+        self.browser.config = self.browser.config.model_copy(update={"allowed_origins": allowed})
         if page.flight or session is None or not session.alive:
             self.browser.reset(task=Task(goal=f"MiniWoB++ {page.name}", start_url=url))
             return
