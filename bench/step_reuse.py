@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-steps", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
+    if args.steps < 2:
+        parser.error("--steps must be at least 2 (step 1 has nothing to reuse; later ones do)")
     print(machine())
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.model or build_tiny_checkpoint(Path(scratch) / "tiny")
