@@ -2,8 +2,11 @@
 
 A task file is JSONL: one object per line with `task` (a goal in words or `SUITE:NAME`) and
 optionally `env_opts` (options of the environment for this task, over the command's own),
-`max_steps`, `max_seconds` and `name` (the run directory's name; default `NNN-<slug>`). Blank
-lines and lines starting with `#` are skipped.
+`max_steps` (an integer >= 1), `max_seconds` (more than 0, at most 30 days) and `name` (the run
+directory's name; default `NNN-<slug>`). Blank lines and lines starting with `#` are skipped.
+Every line is checked before anything runs: a name must make a folder on any file system
+(see `check_name`), and a number must be finite (Python's JSON reader would take NaN, Infinity
+and 1e999, which no budget or option means).
 
 `run_jobs` hands the tasks to worker threads; each worker builds its own environment per task
 (on its own thread: Playwright's sync API is bound to it), runs the episode with the shared
@@ -14,14 +17,16 @@ whose environment cannot start or crashes is that task's `env_error`; the others
 from __future__ import annotations
 
 import json
+import math
 import queue
 import re
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 from pixelpilot.agent.batching import BatchingPolicy, check_shareable
 from pixelpilot.errors import ConfigError
@@ -29,6 +34,11 @@ from pixelpilot.evals.parallel.pool import WorkerLost
 from pixelpilot.model import Policy
 
 TASK_KEYS = {"task", "env_opts", "max_steps", "max_seconds", "name"}
+MAX_SECONDS = 30 * 24 * 3600.0  # a task's largest time budget, as `run --max-seconds`
+NAME_CHARACTERS = 100  # a name's length; with ".interrupted-K" added it stays a legal file name
+NAME_BYTES = 200  # its UTF-8 length (file systems count bytes: at most 255)
+RESERVED_NAMES = ("tasks.json", "summary.json")  # the batch's own files in the output folder
+SET_ASIDE = re.compile(r"\.interrupted-\d+$")  # where a resume moves an unfinished run
 
 
 @dataclass(frozen=True)
@@ -104,50 +114,101 @@ def read_tasks(path: Path) -> list[TaskLine]:
         text = text.strip()
         if not text or text.startswith("#"):
             continue
-        where = f"{path}:{number}"
-        try:
-            item = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
-        if not isinstance(item, dict):
-            raise ConfigError(
-                f'{where}: a task is a JSON object such as {{"task": "open settings"}}'
-            )
-        unknown = sorted(set(item) - TASK_KEYS)
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown key(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(TASK_KEYS))}"
-            )
-        task = item.get("task")
-        if not isinstance(task, str) or not task.strip():
-            raise ConfigError(f'{where}: "task" must be a non-empty string')
-        env_opts = item.get("env_opts", {})
-        if not isinstance(env_opts, dict):
-            raise ConfigError(f'{where}: "env_opts" must be an object of option: value')
-        steps = item.get("max_steps")
-        if steps is not None and (
-            not isinstance(steps, int) or isinstance(steps, bool) or steps < 1
-        ):
-            raise ConfigError(f'{where}: "max_steps" must be an integer >= 1')
-        seconds = item.get("max_seconds")
-        if seconds is not None and (
-            not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds <= 0
-        ):
-            raise ConfigError(f'{where}: "max_seconds" must be a positive number')
-        index = len(out)
-        name = item.get("name") or f"{index + 1:03d}-{_slug(task)}"
-        if not isinstance(name, str) or "/" in name or name in (".", ".."):
-            raise ConfigError(f'{where}: "name" must be a folder name (no "/")')
-        if name in names:
-            raise ConfigError(f"{where}: the name {name!r} is used twice")
-        names.add(name)
-        out.append(
-            TaskLine(index, task, dict(env_opts), steps, float(seconds) if seconds else None, name)
-        )
+        line = _read_line(text, f"{path}:{number}", len(out))
+        if line.name in names:
+            raise ConfigError(f"{path}:{number}: the name {line.name!r} is used twice")
+        names.add(line.name)
+        out.append(line)
     if not out:
         raise ConfigError(f"--tasks {path}: no task in the file")
     return out
+
+
+def _read_line(text: str, where: str, index: int) -> TaskLine:
+    """One task line, checked; a mistake is a ConfigError starting with `where` (FILE:LINE)."""
+    try:
+        item = json.loads(text, parse_constant=_not_finite, parse_float=_finite)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{where}: not JSON ({exc.msg})") from None
+    except ValueError as exc:  # NaN, Infinity, 1e999
+        raise ConfigError(f"{where}: {exc}") from None
+    if not isinstance(item, dict):
+        raise ConfigError(f'{where}: a task is a JSON object such as {{"task": "open settings"}}')
+    unknown = sorted(set(item) - TASK_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(TASK_KEYS))}"
+        )
+    task = item.get("task")
+    if not isinstance(task, str) or not task.strip():
+        raise ConfigError(f'{where}: "task" must be a non-empty string')
+    env_opts = item.get("env_opts", {})
+    if not isinstance(env_opts, dict):
+        raise ConfigError(f'{where}: "env_opts" must be an object of option: value')
+    steps = item.get("max_steps")
+    if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
+        raise ConfigError(f'{where}: "max_steps" must be an integer >= 1, got {steps!r}')
+    seconds = item.get("max_seconds")
+    if seconds is not None and (
+        not isinstance(seconds, int | float)
+        or isinstance(seconds, bool)
+        or not 0 < seconds <= MAX_SECONDS
+    ):
+        raise ConfigError(
+            f'{where}: "max_seconds" must be a number of seconds from 0 to {MAX_SECONDS:g} '
+            f"(30 days), got {seconds!r}"
+        )
+    name = item.get("name")
+    if name is None:
+        name = f"{index + 1:03d}-{_slug(task)}"
+    elif not isinstance(name, str):
+        raise ConfigError(f'{where}: "name" must be a string (a folder name), got {name!r}')
+    problem = check_name(name)
+    if problem is not None:
+        raise ConfigError(f'{where}: "name" {problem}')
+    seconds = float(seconds) if seconds is not None else None
+    return TaskLine(index, task, dict(env_opts), steps, seconds, name)
+
+
+def check_name(name: str) -> str | None:
+    """Why `name` cannot be a run directory's name in a batch's output folder, or None.
+
+    A name is one folder, written the same on every file system, that the batch's own files
+    and a resume's set-aside folders cannot collide with: not blank, no leading or trailing
+    space, no leading dot (hidden; ".", ".."), no "/", "\\", NUL or control character, at most
+    NAME_CHARACTERS characters and NAME_BYTES UTF-8 bytes, not tasks.json or summary.json,
+    not ending in ".interrupted-K".
+    """
+    if not name.strip():
+        return "must not be blank"
+    if name != name.strip():
+        return f"{name!r} must not start or end with a space"
+    if name.startswith("."):
+        return f"{name!r} must not start with a dot"
+    bad = next((c for c in name if c in "/\\" or unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        return f"{name!r} must be one folder name: no {bad!r}"
+    if len(name) > NAME_CHARACTERS or len(name.encode("utf-8")) > NAME_BYTES:
+        return (
+            f"is {len(name)} characters long: at most {NAME_CHARACTERS} "
+            f"({NAME_BYTES} bytes in UTF-8)"
+        )
+    if name.casefold() in RESERVED_NAMES:
+        return f"{name!r} is the batch's own file: choose another name"
+    if SET_ASIDE.search(name):
+        return f"{name!r} ends like a run a resume set aside (NAME.interrupted-K): choose another"
+    return None
+
+
+def _not_finite(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not a number a task can use (JSON numbers are finite)")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large for a number (it reads as {number})")
+    return number
 
 
 RunOne = Callable[[TaskLine, Policy, Path], JobResult]
