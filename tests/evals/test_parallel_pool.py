@@ -114,12 +114,17 @@ def test_when_every_worker_died_the_run_stops_with_what_it_finished(tmp_path: Pa
     assert (tmp_path / "p.jsonl").read_text().count('"id": "s0"') == 1
 
 
-def test_observations_and_histories_travel_as_png_bytes_without_loss() -> None:
+@pytest.mark.parametrize("compress", [True, False])
+def test_observations_and_histories_travel_without_loss(compress: bool) -> None:
     image = Image.effect_noise((64, 48), 80).convert("RGB")
     observation = Observation(image, platform="android", scale=2.0, url="u", app="a")
     history = History("goal", (HistoryEntry(Click(x=1, y=2), "raw", None, image, (64, 48)),))
-    wire = pack_items([(observation, history)])
-    assert isinstance(wire[0][0]["png"], bytes) and len(wire[0][0]["png"]) < 64 * 48 * 3 + 1000
+    wire = pack_items([(observation, history)], compress=compress)
+    packed = wire[0][0]["image"]
+    if compress:  # between machines: PNG, smaller than the raw pixels
+        assert set(packed) == {"png"} and len(packed["png"]) < 64 * 48 * 3 + 1000
+    else:  # on one machine: the raw pixels, no encoding
+        assert packed == {"mode": "RGB", "size": (64, 48), "raw": image.tobytes()}
     (obs, hist) = unpack_items(wire)[0]
     assert obs.screenshot.tobytes() == image.tobytes() and obs.platform == "android"
     assert (obs.scale, obs.url, obs.app) == (2.0, "u", "a")

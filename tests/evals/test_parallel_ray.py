@@ -16,7 +16,7 @@ import pytest
 from pixelpilot.cli import main
 from pixelpilot.evals import create_benchmark, evaluate
 from pixelpilot.evals.base import Record
-from pixelpilot.evals.parallel.ray_backend import RayExecutor, start_policy
+from pixelpilot.evals.parallel.ray_backend import RayExecutor, node_id, start_policy
 from tests.evals.test_parallel import AnswerKey, comparable, dataset, predictions
 from tests.evals.test_parallel_miniwob import OPTIONS, GoalGrid, episodes
 from tests.evals.test_parallel_miniwob import run as run_miniwob
@@ -49,6 +49,8 @@ def test_miniwob_on_ray_gives_the_sequential_report(ray: Any, tmp_path: Path) ->
     out = tmp_path / "ray"
     bench = create_benchmark("miniwob", {**OPTIONS, "trajectories": str(out / "trajectories")})
     remote = start_policy(GoalGrid, batch_size=2, workers=2)
+    # one node: the workers send the policy raw pixels, not PNG (see wire.py)
+    assert remote.node is not None and remote.node == node_id()
     try:
         executor = RayExecutor(bench, remote, workers=2)
         report = evaluate(

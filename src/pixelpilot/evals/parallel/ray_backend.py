@@ -107,6 +107,12 @@ def get(ref: Any, *, timeout: float | None = None) -> Any:
         raise cause from None
 
 
+def node_id() -> str | None:
+    """The Ray node this process runs on (None when Ray is not initialised here)."""
+    ray = import_ray()
+    return str(ray.get_runtime_context().get_node_id()) if ray.is_initialized() else None
+
+
 def enter(cwd: str) -> None:
     """Run in the driver's working directory when this node has it (relative paths in specs,
     options and samples then mean what they meant on the driver)."""
@@ -128,6 +134,7 @@ class PolicyServer:
         self.policy = self.factory()
         self.front = BatchingPolicy(self.policy, batch_size=self.batch_size, max_wait=self.max_wait)
         return {
+            "node": node_id(),
             "shareable": getattr(self.policy, "shareable", True),
             "spec": self.policy.spec,
             "image_history": self.policy.image_history,
@@ -158,6 +165,7 @@ class RemotePolicy:
         self.image_history: int = info["image_history"]
         self.shareable: bool = info.get("shareable", True)
         self._describe: dict[str, object] = info["describe"]
+        self.node: str | None = info.get("node")
 
     def predict(self, observation: Observation, history: History) -> Prediction:
         return self.predict_batch([(observation, history)])[0]
@@ -165,7 +173,9 @@ class RemotePolicy:
     def predict_batch(self, items: Sequence[tuple[Observation, History]]) -> list[Prediction]:
         if self.handle is None:
             raise PolicyError(f"{self.spec}: the policy actor is closed")
-        predictions: list[Prediction] = get(self.handle.predict_batch.remote(pack_items(items)))
+        # Screenshots cross machines as PNG; on the policy's own node the raw pixels are cheaper.
+        packed = pack_items(items, compress=self.node is None or self.node != node_id())
+        predictions: list[Prediction] = get(self.handle.predict_batch.remote(packed))
         return predictions
 
     def describe(self) -> dict[str, object]:
