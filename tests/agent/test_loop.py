@@ -208,3 +208,31 @@ def test_recorded_steps_release_their_pixels_outside_the_image_window(tmp_path: 
     # without a recorder nothing is on disk, so every screenshot is kept
     traj = run_episode(FakeEnv(), ListPolicy(list(moves)), "wander", max_steps=5)
     assert [s.observation.screenshot.size for s in traj.steps] == [(1280, 800)] * 5
+
+
+class Episodes(ListPolicy):
+    """Counts the episodes `run_episode` starts, and what it had asked before each."""
+
+    def __init__(self, items: list[Action | Prediction | Exception]) -> None:
+        super().__init__(items)
+        self.starts: list[int] = []  # histories seen when each episode started
+
+    def start_episode(self) -> None:
+        self.starts.append(len(self.histories))
+
+
+def test_every_episode_first_tells_the_policy_it_starts() -> None:
+    policy = Episodes([SETTINGS, Terminate(status="success"), Terminate(status="failure")])
+    run_episode(FakeEnv(), policy, "one")
+    run_episode(FakeEnv(), policy, "two")
+    assert policy.starts == [0, 2]  # before the first prediction of each
+
+
+class BrokenStart(ListPolicy):
+    def start_episode(self) -> None:
+        raise RuntimeError("broken hook")
+
+
+def test_a_failing_episode_start_is_recorded_as_the_runs_error() -> None:
+    trajectory = run_episode(FakeEnv(), BrokenStart([Terminate(status="success")]), "x")
+    assert trajectory.status == "error" and "broken hook" in trajectory.reason

@@ -232,3 +232,41 @@ def test_resume_needs_a_batch_to_continue(
 def test_resume_without_a_task_file_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--env", "fake", "--model", "scripted:x", "--task", "a", "--resume"]) == 2
     assert "--resume continues a task file's batch" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", [b'{"status": "termin', b"", b"[1, 2]", b'{"steps": 3}'])
+def test_a_damaged_result_is_an_unfinished_run_named_in_a_warning(
+    tmp_path: Path, made: list[TwoClicks], capsys: pytest.CaptureFixture[str], damage: bytes
+) -> None:
+    out = tmp_path / "out"
+    assert main(batch(tmp_path, "out")) == 1
+    clean = outcomes(out)
+    (out / "summary.json").unlink()
+    (out / "custom" / "result.json").write_bytes(damage)  # cut short by outside damage
+    damaged = files(out / "custom")
+    capsys.readouterr()
+    assert main([*batch(tmp_path, "out"), "--resume"]) == 1
+    captured = capsys.readouterr()
+    [warning] = captured.err.splitlines()
+    assert warning.startswith(f"pixelpilot: warning: {out / 'custom' / 'result.json'} ")
+    assert warning.endswith(": the run counts as unfinished and runs again")
+    assert "resuming: 4 finished task(s) kept, 1 to run" in captured.out
+    assert outcomes(out) == clean
+    assert files(out / "custom.interrupted-1") == damaged  # kept, moved aside
+
+
+def test_a_new_batch_never_writes_into_a_folder_holding_something_else(
+    tmp_path: Path, made: list[TwoClicks], capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "out"  # a single run's directory
+    run_dir.mkdir()
+    (run_dir / "meta.json").write_text("{}")
+    (run_dir / "trajectory.jsonl").write_text("")
+    before = files(run_dir)
+    assert main(batch(tmp_path, "out")) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"{run_dir} is not empty and holds no batch (no tasks.json)" in err
+    assert "give an empty or new --out" in err and "\n" not in err
+    assert files(run_dir) == before and made == []
+    (tmp_path / "empty").mkdir()  # an empty folder is a fine place for a batch
+    assert main(batch(tmp_path, "empty")) == 1

@@ -277,7 +277,7 @@ def run_episode(
 
     Args:
         env: the environment; reset with the task first. Not closed here.
-        policy: decides each action.
+        policy: decides each action; its `start_episode()`, when it has one, is called first.
         task: the Task, or a free-text goal.
         max_steps: the most policy decisions (steps) to make.
         max_seconds: the wall-clock budget in seconds: a hard limit on every blocking call
@@ -310,6 +310,8 @@ def run_episode(
     error_type: str | None = None
     user_mistake = False
     try:
+        if (start_episode := getattr(policy, "start_episode", None)) is not None:
+            start_episode()  # the optional Policy hook: a new episode (see PolicyBase)
         start = time.perf_counter()
         with deadline.guard("the environment was resetting"):
             obs = env.reset(task=task)

@@ -7,14 +7,16 @@ driver writes their run directories. One policy serves every worker through the 
 front, in batches of up to N (one request per worker). Exit status: 0 when every task counts
 as done, 1 otherwise, 130 on Ctrl-C (after the running tasks end; no summary is written then).
 
-`OUT/tasks.json` records the batch; `--resume` continues an interrupted one in the same OUT
-(finished tasks kept, the others run; see `pixelpilot.evals.parallel.jobs_resume`).
+`OUT/tasks.json` records the batch and every setting that shapes its runs (`batch_settings`);
+`--resume` continues an interrupted one in the same OUT with the same settings (finished tasks
+kept, the others run; see `pixelpilot.evals.parallel.jobs_resume`).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +26,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from pixelpilot.actions import Task
 from pixelpilot.agent import Recorder, run_episode
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
@@ -96,13 +99,14 @@ def handle_batch(args: argparse.Namespace) -> int:
     if resume and not settings["out"]:
         raise ConfigError("--resume continues the batch in --out DIR: give --out")
     out = Path(settings["out"] or f"runs/batch-{time.strftime('%Y%m%d-%H%M%S')}")
-    setup = {"tasks_file": str(args.tasks), "env": args.env, "model": args.model}
-    plan = plan_batch(out, lines, setup, resume=resume, redact=secrets.redact_data)
     # Headless gate: a prompt from many workers at once cannot be answered.
     safety = dataclasses.replace(safety_settings(args, config, screenshots=None), ask=None)
     model_opts = model_options(args, config)
-    console = Console(highlight=False, markup=False, soft_wrap=True)
     context = _Context(args, settings, base_opts, model_opts, safety, secrets)
+    setup = {"tasks_file": str(args.tasks), "env": args.env, "model": args.model,
+             "settings": batch_settings(context)}  # fmt: skip
+    plan = plan_batch(out, lines, setup, resume=resume, redact=secrets.redact_data)
+    console = Console(highlight=False, markup=False, soft_wrap=True)
     if resume:
         _print_plan(console, plan)
 
@@ -124,6 +128,36 @@ def handle_batch(args: argparse.Namespace) -> int:
     return 0 if len(results) == len(lines) and all(r.ok for r in results) else 1
 
 
+def batch_settings(context: _Context) -> dict[str, Any]:
+    """Everything besides the environment, the model spec and the task lines that shapes
+    every run of the batch, keyed by what a user calls it: recorded in OUT/tasks.json and the
+    same on `--resume` or the resume is refused. Secrets by name and binding only (never a
+    value); a config file by the sha256 of its content (any setting in it may shape a run).
+    Not here: what only changes how the batch is spread (--workers, --ray)."""
+    args, safety = context.args, context.safety
+    config = getattr(args, "config", None)
+    digest = None
+    if config is not None:  # load_config has read it already
+        try:
+            digest = "sha256:" + hashlib.sha256(Path(config).read_bytes()).hexdigest()
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {config}: {exc.strerror}") from None
+    rules = safety.describe(Task(goal=""))
+    secrets = {name: f"typed only on {', '.join(bound)}" if bound else "typed anywhere"
+               for name, bound in describe_secrets(context.secrets).items()}  # fmt: skip
+    return {
+        "env option": context.base_opts,
+        "model option": context.model_opts,
+        "--max-steps": context.settings["max_steps"],
+        "--max-seconds": context.settings["max_seconds"],
+        "--allow-risk": safety.allow_high,
+        "safety": {k: v for k, v in rules.items() if k not in ("allow_high", "mode")},
+        "--secret": secrets,
+        "--config": digest,
+        "--report": bool(getattr(args, "report", False)),
+    }
+
+
 def _run(
     context: _Context, out: Path, todo: list[TaskLine], done: Callable[[JobResult, int], None]
 ) -> list[JobResult]:
@@ -143,6 +177,11 @@ def _run(
             policy, target = policy_for_ray(
                 args.model, model_opts, batch_size=args.workers, workers=args.workers
             )
+            if getattr(policy, "shareable", True) is False and len(todo) > 1:
+                raise ConfigError(  # its episodes on Ray cannot each start it afresh
+                    f"{args.model} keeps its place between calls, so on Ray one episode would "
+                    "go on where the last left off: run the batch without --ray"
+                )
             executor = RayTasks(target, context.run_one, out, workers=args.workers, env=args.env)
         else:
             policy = create_policy(args.model, model_opts)
@@ -162,6 +201,8 @@ def _run(
 
 
 def _print_plan(console: Console, plan: BatchPlan) -> None:
+    for warning in plan.warnings:
+        print(f"pixelpilot: warning: {warning}", file=sys.stderr)
     console.print(f"resuming: {len(plan.kept)} finished task(s) kept, {len(plan.todo)} to run")
     for old, new in plan.set_aside:
         console.print(f"unfinished run {old.name} moved aside to {new.name}")

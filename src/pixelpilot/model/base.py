@@ -72,6 +72,10 @@ class Policy(Protocol):
     Attributes:
         spec: the spec string the policy was built from (e.g. "scripted:actions.jsonl").
         image_history: how many earlier screenshots the policy wants in `History` (0 = none).
+
+    Optional hooks, looked up by name (`PolicyBase` has no-op defaults): `check_ready()`
+    before the first step of a command, and `start_episode()`, which `run_episode` calls at
+    the start of every episode.
     """
 
     spec: str
@@ -129,6 +133,13 @@ class PolicyBase:
         Raises:
             PolicyError: the backend is unreachable; one line that says what to do.
         """
+        return None
+
+    def start_episode(self) -> None:
+        """A new episode starts (`run_episode` calls this first): forget whatever the last
+        episode left (a scripted policy's place in its script). The default keeps nothing:
+        a policy's own state between calls is rare, since `History` carries the episode.
+        Called only where the policy serves one episode at a time (see `shareable`)."""
         return None
 
     def close(self) -> None:

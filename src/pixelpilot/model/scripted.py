@@ -39,9 +39,11 @@ def load_script(path: Path) -> list[Action]:
 
 
 class ScriptedPolicy(PolicyBase):
-    """Returns the script's actions in order, one per `predict` call (so one script serves one
-    episode, or the samples of an offline benchmark in order). It keeps its place between
-    calls: it must not be shared by episodes that run at once (`shareable` is False)."""
+    """Returns the script's actions in order, one per `predict` call. Every episode starts the
+    script from the top (`start_episode`, called by `run_episode`), so each task of a batch,
+    first or resumed, gets the whole script; without episodes (the samples of an offline
+    benchmark) it goes on from call to call. It keeps its place between calls: it must not be
+    shared by episodes that run at once (`shareable` is False)."""
 
     shareable = False
 
@@ -57,6 +59,10 @@ class ScriptedPolicy(PolicyBase):
         if not argument:
             raise ConfigError("the scripted model needs a file: --model scripted:actions.jsonl")
         return cls(load_script(Path(argument)), spec=f"scripted:{argument}")
+
+    def start_episode(self) -> None:
+        """Start the script from its first action."""
+        self.position = 0
 
     def predict(self, observation: Observation, history: History) -> Prediction:
         if self.position >= len(self.actions):

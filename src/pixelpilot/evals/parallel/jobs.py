@@ -235,7 +235,9 @@ class TaskExecutor(Protocol):
 
 class LocalTasks:
     """Worker threads here sharing `policy` through one `BatchingPolicy` of `batch_size`;
-    run directories go under `out`."""
+    run directories go under `out`. With one worker each task tells the policy its episode
+    starts (`start_episode`: the front in between would hide it from `run_episode`); with
+    more, the policy is shared by episodes at once and must keep no such state."""
 
     def __init__(
         self, policy: Policy, run_one: RunOne, out: Path, *, workers: int, batch_size: int
@@ -252,6 +254,9 @@ class LocalTasks:
         return None
 
     def run(self, handle: Any, line: TaskLine) -> JobResult:
+        start_episode = getattr(self.front.policy, "start_episode", None)
+        if self.workers == 1 and start_episode is not None:
+            start_episode()
         self.front.attach()
         try:
             return self.run_one(line, self.front, self.out)

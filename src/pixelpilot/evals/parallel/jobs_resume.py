@@ -1,17 +1,24 @@
 """The output folder of `run --tasks`: its task record, and what `--resume` keeps and reruns.
 
-A batch writes `OUT/tasks.json` before its first task starts: the environment, the model spec
-and the task lines (redacted like every record), so a later `--resume` can tell whether it
-continues the same batch. Resuming after an interruption (Ctrl-C, a killed process, a crash):
+A batch writes `OUT/tasks.json` before its first task starts: the environment, the model spec,
+the settings that shape every run (the command's environment and model options, budgets,
+safety settings, secrets' names and bindings but never their values, the config file's
+digest: whatever the command passes as `settings`) and the task lines, all redacted like every
+record, so a later `--resume` can tell whether it continues the same batch: a resume with any
+other setting is refused, naming each difference. Resuming after an interruption (Ctrl-C,
+a killed process, a crash):
 
-- a task whose run directory finished (`result.json` present, read back with `load_run`) is
-  kept as it is: the summary reports it from its result.json;
-- a task whose run directory is unfinished (no result.json) runs again, after its directory is
-  moved aside to `NAME.interrupted-K` (the first free K): no record is ever deleted;
+- a task whose run directory finished (its `result.json` read back) is kept as it is: the
+  summary reports it from its result.json;
+- a task whose run directory is unfinished (no result.json, or one that cannot be read: cut
+  short by outside damage) runs again, after its directory is moved aside to
+  `NAME.interrupted-K` (the first free K): no record is ever deleted; an unreadable result.json
+  is named in a warning;
 - a task without a run directory runs.
 
 A folder whose batch never started a task (the policy failed to load, say) holds nothing to
-keep or mix: a new run or a resume there simply starts the batch afresh.
+keep or mix: a new run or a resume there simply starts the batch afresh. A new batch never
+writes into a folder that holds something else (a run directory, say).
 
 Why the parsed task lines and not the file's bytes: a comment or a blank line added to the file
 does not change the batch, while a changed task, option or budget does, and would give a
@@ -30,17 +37,18 @@ from pathlib import Path
 from typing import Any
 
 from pixelpilot.actions import Outcome, Task
-from pixelpilot.agent import Trajectory, load_run
+from pixelpilot.agent import Trajectory
 from pixelpilot.agent.trajectory import RESULT
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.parallel.jobs import JobResult, TaskLine
 
 RECORD = "tasks.json"
 SUMMARY = "summary.json"
-FORMAT = 1
-COMPARED = ("env", "model")  # the setup a resumed batch must share, besides the task lines
+FORMAT = 2  # 2: `settings` recorded
+COMPARED = ("env", "model")  # the setup a resumed batch must share, besides settings and tasks
 
 Redact = Callable[[Any], Any]
+_UNSET = object()  # a setting one side does not have
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,24 @@ class BatchPlan:
             resuming).
         set_aside: (run directory, where it was moved) for each unfinished run directory.
         record: the folder's tasks.json as now written (`started_at`, `resumes`, ...).
+        warnings: one line each (a result.json that could not be read back).
     """
 
     todo: list[TaskLine]
     kept: list[JobResult]
     set_aside: list[tuple[Path, Path]]
     record: dict[str, Any]
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+class UnreadableResult(ValueError):
+    """A run directory's result.json cannot be read back (the message names the file)."""
 
 
 def plan_batch(
     out: Path,
     lines: Sequence[TaskLine],
-    setup: dict[str, str],
+    setup: dict[str, Any],
     *,
     resume: bool,
     redact: Redact = lambda data: data,
@@ -75,22 +89,30 @@ def plan_batch(
     Args:
         out: the output folder (created for a new batch).
         lines: the task file's tasks.
-        setup: `tasks_file`, `env` and `model` (the spec) of this command.
+        setup: `tasks_file`, `env` and `model` (the spec) of this command, and its `settings`:
+            a JSON-able dict of what shapes every run, keyed by what a user calls each (a flag);
+            a dict value is compared key by key.
         resume: continue the batch in `out` instead of starting one.
-        redact: applied to the task lines before they are recorded or compared.
+        redact: applied to the settings and task lines before they are recorded or compared.
 
     Raises:
-        ConfigError: without `resume`, `out` already holds a batch; with it, `out` does not
-            exist, holds no batch, or was started with other tasks, environment or model; or
-            tasks.json cannot be read or written.
+        ConfigError: without `resume`, `out` already holds a batch, or is not empty and holds
+            no batch; with it, `out` does not exist, holds no batch, or was started with other
+            tasks, environment, model or settings; or tasks.json cannot be read or written.
     """
-    tasks = redact([_line_record(line) for line in lines])
+    tasks = redact([_plain(dataclasses.asdict(line)) for line in lines])
+    setup = {**setup, "settings": redact(_plain(setup.get("settings", {})))}
     record = _read_record(out)
     started = record is not None and _started(out, record)
     if not resume:
         if started or (out / SUMMARY).exists():
             raise ConfigError(
                 f"{out} already holds a batch: give --resume to continue it, or another --out"
+            )
+        if record is None and out.is_dir() and any(out.iterdir()):
+            raise ConfigError(
+                f"{out} is not empty and holds no batch (no {RECORD}): a batch writes a run "
+                "directory per task there; give an empty or new --out"
             )
         return _start(out, list(lines), setup, tasks)
     if not out.is_dir():
@@ -105,11 +127,15 @@ def plan_batch(
     _check_same(out, record, setup, tasks)
     kept: list[JobResult] = []
     todo: list[TaskLine] = []
+    warnings: list[str] = []
     for line in lines:  # every finished run read back before anything is moved
-        if (out / line.name / RESULT).is_file():
-            kept.append(read_result(line, out / line.name))
-        else:
-            todo.append(line)
+        if (out / line.name / RESULT).exists():
+            try:
+                kept.append(read_result(line, out / line.name))
+                continue
+            except UnreadableResult as exc:
+                warnings.append(f"{exc}: the run counts as unfinished and runs again")
+        todo.append(line)
     unfinished = [out / line.name for line in todo]
     moved = [(d, _set_aside(d)) for d in unfinished if d.exists() or d.is_symlink()]
     record.setdefault("resumes", []).append(
@@ -122,40 +148,51 @@ def plan_batch(
         }
     )
     _write_record(out, record)
-    return BatchPlan(todo, kept, moved, record)
+    return BatchPlan(todo, kept, moved, record, warnings)
 
 
 def read_result(line: TaskLine, run_dir: Path) -> JobResult:
     """The `JobResult` of a finished run directory, as the run that wrote it reported it
-    (`seconds`: the episode's own time from result.json).
+    (`seconds`: the episode's own time from result.json). Only result.json is read: it is
+    written last, in one piece, when the run ends.
 
     Raises:
-        UserError: the directory cannot be read back (see `load_run`).
+        UnreadableResult: result.json cannot be read, is not JSON (cut short by outside
+            damage) or is not a run's result.
     """
-    result = load_run(run_dir).result
-    assert result is not None  # the caller saw result.json
-    success = result.get("success")
-    trajectory = Trajectory(  # only to ask it `ok`: whether the run counts as done
-        task=Task(goal=line.task),
-        status=result["status"],
-        steps=[],
-        claim=result.get("claim"),
-        answer=result.get("answer"),
-        outcome=None if success is None else Outcome(success=bool(success)),
-        unjudged=result.get("unjudged_reason"),
-    )
-    return JobResult(line, result["status"], int(result.get("steps", 0)), success,
-                     float(result.get("seconds", 0.0)), str(run_dir), result.get("reason", ""),
-                     trajectory.ok)  # fmt: skip
+    path = run_dir / RESULT
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UnreadableResult(f"{path} cannot be read ({exc.strerror})") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise UnreadableResult(f"{path} is not valid JSON ({exc})") from None
+    success = result.get("success") if isinstance(result, dict) else None
+    try:
+        trajectory = Trajectory(  # only to ask it `ok`: whether the run counts as done
+            task=Task(goal=line.task),
+            status=result["status"],
+            steps=[],
+            claim=result.get("claim"),
+            answer=result.get("answer"),
+            outcome=None if success is None else Outcome(success=bool(success)),
+            unjudged=result.get("unjudged_reason"),
+        )
+        if not isinstance(trajectory.status, str):
+            raise TypeError("status is not a string")
+        return JobResult(line, trajectory.status, int(result.get("steps", 0)), success,
+                         float(result.get("seconds", 0.0)), str(run_dir),
+                         str(result.get("reason", "")), trajectory.ok)  # fmt: skip
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise UnreadableResult(f"{path} does not hold a run's result") from None
 
 
-def _line_record(line: TaskLine) -> dict[str, Any]:
-    # Through JSON, so that a recorded line and a fresh one compare alike (tuples, floats).
-    record: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(line)))
-    return record
+def _plain(data: Any) -> Any:
+    # Through JSON, so that a recorded value and a fresh one compare alike (tuples, floats).
+    return json.loads(json.dumps(data, default=str))
 
 
-def _start(out: Path, lines: list[TaskLine], setup: dict[str, str], tasks: list[Any]) -> BatchPlan:
+def _start(out: Path, lines: list[TaskLine], setup: dict[str, Any], tasks: list[Any]) -> BatchPlan:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -187,13 +224,25 @@ def _started(out: Path, record: dict[str, Any]) -> bool:
     )
 
 
-def _check_same(out: Path, record: dict[str, Any], setup: dict[str, str], tasks: list[Any]) -> None:
+def _check_same(out: Path, record: dict[str, Any], setup: dict[str, Any], tasks: list[Any]) -> None:
     for key in COMPARED:
         if record.get(key) != setup[key]:
             raise ConfigError(
                 f"--resume: {out} was started with --{key} {record.get(key)}, not {setup[key]}: "
                 f"give --{key} {record.get(key)}, or another --out"
             )
+    if not isinstance(record.get("settings"), dict):
+        raise ConfigError(
+            f"--resume: {out / RECORD} does not record the batch's settings (written by an older "
+            "pixelpilot): a resume cannot check that the rest would run alike; give another --out"
+        )
+    changes = _differences(record["settings"], setup["settings"])
+    if changes:
+        raise ConfigError(
+            f"--resume: {out} was started with other settings ({'; '.join(changes)}): the rest "
+            "would run otherwise than the finished tasks; give the same settings (see "
+            f"{out / RECORD}), or another --out"
+        )
     recorded: list[Any] = record["tasks"]
     if recorded == tasks:
         return
@@ -206,6 +255,32 @@ def _check_same(out: Path, record: dict[str, Any], setup: dict[str, str], tasks:
         f"--resume: {setup['tasks_file']} is not the task list {out} was started with "
         f"({change}; see {out / RECORD}): resuming would mix two batches; give another --out"
     )
+
+
+def _differences(recorded: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
+    """Every setting that differs, in words ("env option width was 800, now 1600"), in the
+    order recorded; empty when they are the same."""
+    found: list[str] = []
+    for key in dict.fromkeys([*recorded, *now]):
+        then_value, now_value = recorded.get(key, _UNSET), now.get(key, _UNSET)
+        if then_value == now_value:
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(then_value, dict) and isinstance(now_value, dict):
+            found += _differences(then_value, now_value, f"{name} ")
+        else:
+            found.append(f"{name} was {_show(then_value)}, now {_show(now_value)}")
+    return found
+
+
+def _show(value: Any) -> str:
+    if value is _UNSET:
+        return "unset"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None:
+        return "none"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def _set_aside(run_dir: Path) -> Path:
