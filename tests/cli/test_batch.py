@@ -168,3 +168,23 @@ def test_workers_need_a_task_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert "give --tasks FILE.jsonl" in capsys.readouterr().err
     assert main(["run", "--env", "fake", "--model", "scripted:x"]) == 2
     assert "give --task TEXT" in capsys.readouterr().err
+
+
+def test_safety_allowed_origins_widen_each_tasks_browser_guard(
+    tmp_path: Path, policies: list[TwoClicks], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # as for a single run, [safety] allowed_origins reach the browser's navigation guard
+    opened: list[dict[str, Any]] = []
+
+    def create(name: str, options: dict[str, Any]) -> FakeEnv:
+        opened.append({"name": name, **options})
+        return FakeEnv()
+
+    monkeypatch.setattr("pixelpilot.cli.batch.create_env", create)
+    config = tmp_path / "pixelpilot.toml"
+    config.write_text('[safety]\nallowed_origins = ["https://docs.example.com"]\n')
+    tasks = write_tasks(tmp_path / "t.jsonl", [{"task": "read the docs"}])
+    argv = ["run", "--env", "browser", "--model", "test:two", "--tasks", str(tasks),
+            "--config", str(config), "--out", str(tmp_path / "out")]  # fmt: skip
+    main(argv)
+    assert [o["allowed_origins"] for o in opened] == [["https://docs.example.com"]]

@@ -32,7 +32,12 @@ from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
 from pixelpilot.cli.common import env_options, load_config, model_options
-from pixelpilot.cli.safety import describe_secrets, load_secrets, safety_settings
+from pixelpilot.cli.safety import (
+    describe_secrets,
+    load_secrets,
+    safety_settings,
+    with_allowed_origins,
+)
 from pixelpilot.env import ENVIRONMENTS, Environment, create_env
 from pixelpilot.env.tasks import resolve_task
 from pixelpilot.errors import ConfigError, PixelpilotError
@@ -86,7 +91,11 @@ def handle_batch(args: argparse.Namespace) -> int:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     lines = read_tasks(Path(args.tasks))
     secrets = load_secrets(args, config)
+    # Headless gate: a prompt from many workers at once cannot be answered.
+    safety = dataclasses.replace(safety_settings(args, config, screenshots=None), ask=None)
     base_opts = env_options(args, config)
+    if safety.allowed_origins:  # [safety] allowed_origins also widen the browser's own guard
+        base_opts = with_allowed_origins(args.env, base_opts, safety.allowed_origins)
     for line in lines:  # every task's options and name checked before anything starts
         task, suite = resolve_task(line.task)
         if suite is not None and args.env not in suite.environments:
@@ -99,8 +108,6 @@ def handle_batch(args: argparse.Namespace) -> int:
     if resume and not settings["out"]:
         raise ConfigError("--resume continues the batch in --out DIR: give --out")
     out = Path(settings["out"] or f"runs/batch-{time.strftime('%Y%m%d-%H%M%S')}")
-    # Headless gate: a prompt from many workers at once cannot be answered.
-    safety = dataclasses.replace(safety_settings(args, config, screenshots=None), ask=None)
     model_opts = model_options(args, config)
     context = _Context(args, settings, base_opts, model_opts, safety, secrets)
     setup = {"tasks_file": str(args.tasks), "env": args.env, "model": args.model,

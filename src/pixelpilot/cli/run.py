@@ -32,8 +32,9 @@ from pixelpilot.cli.safety import (
     describe_secrets,
     load_secrets,
     safety_settings,
+    with_allowed_origins,
 )
-from pixelpilot.env import ENVIRONMENTS, Environment, create_env
+from pixelpilot.env import Environment, create_env
 from pixelpilot.env.tasks import resolve_task
 from pixelpilot.errors import ConfigError, PixelpilotError, UserError
 from pixelpilot.model import create_policy
@@ -171,18 +172,6 @@ def summary(trajectory: Trajectory) -> str:
 
 
 CLOSE_SECONDS = 3.0
-
-
-def with_allowed_origins(
-    env_name: str, options: dict[str, Any], origins: tuple[str, ...]
-) -> dict[str, Any]:
-    """`options` with `origins` added to the environment's `allowed_origins`, when its config
-    has that option (the browser's navigation guard)."""
-    config = getattr(ENVIRONMENTS.load(env_name), "Config", None)
-    if config is None or "allowed_origins" not in getattr(config, "model_fields", {}):
-        return options
-    merged = [*options.get("allowed_origins", []), *origins]
-    return {**options, "allowed_origins": list(dict.fromkeys(merged))}
 
 
 def close_within(close: Callable[[], None], what: str) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from pixelpilot.agent.risk import RiskRules
 from pixelpilot.agent.safety import SafetySettings, terminal_asker
 from pixelpilot.agent.secrets import Secrets
+from pixelpilot.env import ENVIRONMENTS
 from pixelpilot.errors import ConfigError
 
 SAFETY_KEYS = ("rules", "allow", "disable", "allow_risk", "allowed_origins")
@@ -90,3 +91,15 @@ def load_secrets(args: argparse.Namespace, config: dict[str, Any]) -> Secrets:
 def describe_secrets(secrets: Secrets) -> dict[str, list[str]]:
     """Names and bindings for meta.json (never values)."""
     return {name: list(secret.bound_to) for name, secret in secrets.by_name.items()}
+
+
+def with_allowed_origins(
+    env_name: str, options: dict[str, Any], origins: tuple[str, ...]
+) -> dict[str, Any]:
+    """`options` with `origins` added to the environment's `allowed_origins`, when its config
+    has that option (the browser's navigation guard)."""
+    config = getattr(ENVIRONMENTS.load(env_name), "Config", None)
+    if config is None or "allowed_origins" not in getattr(config, "model_fields", {}):
+        return options
+    merged = [*options.get("allowed_origins", []), *origins]
+    return {**options, "allowed_origins": list(dict.fromkeys(merged))}
