@@ -23,6 +23,7 @@ from pixelpilot.cli.common import (
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals import BENCHMARKS, EvalResult, create_benchmark, evaluate, rescore
 from pixelpilot.evals.base import Benchmark
+from pixelpilot.evals.parallel import Executor
 from pixelpilot.evals.runner import merge_policy_options
 from pixelpilot.model import POLICIES, Policy, create_policy
 
@@ -61,8 +62,9 @@ def register(subparsers: Any) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="samples at once: N browsers for miniwob, N loaders for offline benchmarks; one "
-        "model serves them all in batches of --batch-size",
+        help="samples at once: N browsers for miniwob, N processes with a display each for "
+        "desktop, N loaders for offline benchmarks; one model serves them all in batches of "
+        "--batch-size",
     )
     parser.add_argument(
         "--ray",
@@ -169,7 +171,9 @@ def handle(args: argparse.Namespace) -> int:
             print(summary_line(result))
             return 0
         policy = create_policy(args.model, options)
+        executor = None
         try:
+            executor = process_executor(benchmark, policy, args)
             result = evaluate(
                 benchmark,
                 policy,
@@ -182,12 +186,27 @@ def handle(args: argparse.Namespace) -> int:
                 strict=args.strict,
                 progress=not args.no_progress,
                 workers=args.workers,
+                executor=executor,
             )
         finally:
+            if executor is not None:
+                executor.shutdown()
             policy.close()
             benchmark.close()
     print(summary_line(result))
     return 0
+
+
+def process_executor(
+    benchmark: Benchmark[Any], policy: Policy, args: argparse.Namespace
+) -> Executor | None:
+    """Worker processes for a benchmark that needs one process per worker (the desktop: one
+    display each) when --workers > 1; None otherwise (evaluate picks threads or none)."""
+    if args.workers < 2 or not getattr(benchmark, "worker_processes", False):
+        return None
+    from pixelpilot.evals.parallel.process import ProcessExecutor
+
+    return ProcessExecutor(benchmark, policy, workers=args.workers, batch_size=args.batch_size)
 
 
 def evaluate_on_ray(
@@ -202,8 +221,14 @@ def evaluate_on_ray(
 
     Raises:
         MissingExtraError: Ray is not installed.
-        ConfigError: no cluster at --ray's address, or a worker cannot be placed.
+        ConfigError: no cluster at --ray's address, or a worker cannot be placed, or the
+            benchmark needs worker processes of its own (the desktop).
     """
+    if getattr(benchmark, "worker_processes", False):
+        raise ConfigError(
+            f"{benchmark.name} does not run on Ray (each worker needs a private display that "
+            "this machine starts and stops): drop --ray and give --workers N"
+        )
     from pixelpilot.evals.parallel.ray_backend import (
         RayExecutor,
         connect,

@@ -17,8 +17,8 @@ from pixelpilot.errors import ConfigError, UnknownNameError
 from pixelpilot.evals import evaluate
 from pixelpilot.evals.desktop.benchmark import DesktopBenchmark, DesktopBenchOptions
 from pixelpilot.evals.registry import create_benchmark
-from pixelpilot.model.base import History, Prediction
-from pixelpilot.model.scripted import ScriptedPolicy, load_script
+from pixelpilot.model.base import History, PolicyBase, Prediction
+from pixelpilot.model.scripted import load_script
 
 SOLUTIONS = Path(__file__).parents[2] / "env" / "desktop" / "solutions"
 PROGRAMS = ("openbox", "mousepad", "galculator", "pcmanfm", "gnumeric", "xterm")
@@ -28,12 +28,14 @@ needs_apps = pytest.mark.skipif(
 )
 
 
-class SolutionPolicy(ScriptedPolicy):
+class SolutionPolicy(PolicyBase):
     """Plays each task's scripted solution, chosen by the goal; `wrong` tasks get a bare
-    terminate instead (a run that does nothing)."""
+    terminate instead (a run that does nothing). Its place in a script is the episode's step
+    count (the history), so one instance can serve episodes that run at once."""
+
+    spec = "scripted:solutions"
 
     def __init__(self, wrong: frozenset[str] = frozenset()) -> None:
-        super().__init__([], spec="scripted:solutions")
         self.scripts: dict[str, list[Action]] = {
             task.goal: [] if task.name in wrong else load_script(SOLUTIONS / f"{task.name}.jsonl")
             for task in TASKS

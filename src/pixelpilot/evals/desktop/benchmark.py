@@ -6,7 +6,9 @@ folder with its applications (see `pixelpilot.env.desktop.tasks`), the policy ac
 normal agent loop (`run_episode`) until it terminates, answers or runs out of budget, and the
 environment judges the result. An episode that ended without a verdict counts as a failure.
 The headline is the unweighted mean of the per-task success rates. Samples run task by task
-within each episode round, so `--limit` and an interrupted run cover the tasks evenly.
+within each episode round, so `--limit` and an interrupted run cover the tasks evenly. With
+`--workers N` each worker is a process with its own private display, and the policy serves them
+all from the driver (see `worker_processes`).
 """
 
 from __future__ import annotations
@@ -54,14 +56,30 @@ class DesktopSample:
     def id(self) -> str:
         return f"{self.task.name}/{self.episode}"
 
+    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
+        # By task name: a task's judge is a closure, which pickle cannot send to a worker
+        # process (`pixelpilot.evals.parallel.process`).
+        return desktop_sample, (self.task.name, self.episode)
+
+
+def desktop_sample(name: str, episode: int) -> DesktopSample:
+    """The sample of task `name` (a short name of the suite) and round `episode`."""
+    return DesktopSample(next(task for task in TASKS if task.name == name), episode)
+
 
 class DesktopBenchmark(Benchmark[DesktopSample]):
-    """The `desktop:` suite through the agent loop; `close()` stops the display."""
+    """The `desktop:` suite through the agent loop; `close()` stops the display.
+
+    `worker_processes`: several workers need a process each (pyautogui and the X connection
+    drive one display per process), so a parallel run uses
+    `pixelpilot.evals.parallel.process.ProcessExecutor`, one private display per worker.
+    """
 
     name = "desktop"
     title = "pixelpilot desktop tasks"
     Options = DesktopBenchOptions
     needs_data: ClassVar[bool] = False
+    worker_processes: ClassVar[bool] = True
 
     def __init__(self, options: BaseModel | None = None) -> None:
         super().__init__(options)
