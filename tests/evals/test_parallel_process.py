@@ -431,3 +431,23 @@ def test_a_policy_that_keeps_its_place_or_no_worker_is_refused() -> None:
         ProcessExecutor(Chores(), ScriptedPolicy([]), workers=2, batch_size=1)
     with pytest.raises(ConfigError, match="--workers must be at least 1, got 0"):
         ProcessExecutor(Chores(), Hops(), workers=0, batch_size=1)
+
+
+class ProcessChores(Chores):
+    worker_processes = True
+
+
+def test_evaluate_gives_a_benchmark_that_asks_for_processes_its_own_processes(
+    tmp_path: Path, sequential: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    # the library call, as the CLI: no executor given, --workers 2
+    bench = ProcessChores()
+    try:
+        report = evaluate(
+            bench, Hops(), data=None, out=tmp_path, model_info={}, progress=False, workers=2
+        ).report
+    finally:
+        bench.close()
+    assert comparable(report) == comparable(sequential[0])
+    workers = workers_of(tmp_path)
+    assert len(workers) == 2 and os.getpid() not in workers

@@ -23,7 +23,6 @@ from pixelpilot.cli.common import (
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals import BENCHMARKS, EvalResult, create_benchmark, evaluate, rescore
 from pixelpilot.evals.base import Benchmark
-from pixelpilot.evals.parallel import Executor
 from pixelpilot.evals.runner import merge_policy_options
 from pixelpilot.model import POLICIES, Policy, create_policy
 
@@ -171,9 +170,7 @@ def handle(args: argparse.Namespace) -> int:
             print(summary_line(result))
             return 0
         policy = create_policy(args.model, options)
-        executor = None
         try:
-            executor = process_executor(benchmark, policy, args)
             result = evaluate(
                 benchmark,
                 policy,
@@ -186,27 +183,12 @@ def handle(args: argparse.Namespace) -> int:
                 strict=args.strict,
                 progress=not args.no_progress,
                 workers=args.workers,
-                executor=executor,
             )
         finally:
-            if executor is not None:
-                executor.shutdown()
             policy.close()
             benchmark.close()
     print(summary_line(result))
     return 0
-
-
-def process_executor(
-    benchmark: Benchmark[Any], policy: Policy, args: argparse.Namespace
-) -> Executor | None:
-    """Worker processes for a benchmark that needs one process per worker (the desktop: one
-    display each) when --workers > 1; None otherwise (evaluate picks threads or none)."""
-    if args.workers < 2 or not getattr(benchmark, "worker_processes", False):
-        return None
-    from pixelpilot.evals.parallel.process import ProcessExecutor
-
-    return ProcessExecutor(benchmark, policy, workers=args.workers, batch_size=args.batch_size)
 
 
 def evaluate_on_ray(

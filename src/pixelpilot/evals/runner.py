@@ -177,8 +177,10 @@ def evaluate(
             each sample's, from a worker thread, under the pool's lock).
         workers: samples run at once (see `pixelpilot.evals.parallel`); the report equals a
             sequential run's for a deterministic policy.
-        executor: where the workers run (default: threads here sharing `policy`; the Ray
-            backend's `RayExecutor` for a cluster); its worker count wins over `workers`.
+        executor: where the workers run (default: threads here sharing `policy`, or worker
+            processes (`ProcessExecutor`) for a benchmark that declares `worker_processes`,
+            the desktop; the Ray backend's `RayExecutor` for a cluster); its worker count wins
+            over `workers`.
 
     Raises:
         ConfigError: `out` already holds predictions and `resume` is off, or a resumed run's
@@ -189,7 +191,11 @@ def evaluate(
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     own = executor is None and workers > 1
-    if own:
+    if own and getattr(benchmark, "worker_processes", False):  # one process per worker
+        from pixelpilot.evals.parallel.process import ProcessExecutor
+
+        executor = ProcessExecutor(benchmark, policy, workers=workers, batch_size=batch_size)
+    elif own:
         executor = LocalExecutor(benchmark, policy, workers=workers, batch_size=batch_size)
     workers = executor.workers if executor is not None else 1
     out.mkdir(parents=True, exist_ok=True)
