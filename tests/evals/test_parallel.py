@@ -17,6 +17,7 @@ from pixelpilot.actions import Click, Observation
 from pixelpilot.cli import main
 from pixelpilot.errors import ConfigError, PolicyError
 from pixelpilot.evals import create_benchmark, evaluate
+from pixelpilot.evals.desktop.benchmark import DesktopBenchmark
 from pixelpilot.model import History, PolicyBase, Prediction
 from tests.evals import support
 from tests.evals.test_runner import strip_volatile
@@ -117,7 +118,11 @@ def test_resume_after_an_interrupted_parallel_run(tmp_path: Path) -> None:
 
 
 def test_an_online_benchmark_without_worker_copies_refuses_workers(tmp_path: Path) -> None:
-    bench = create_benchmark("desktop")
+    # neither copies for threads (worker_copy) nor worker processes (the desktop's way)
+    class OneAtATime(DesktopBenchmark):
+        worker_processes = False
+
+    bench = OneAtATime()
     with pytest.raises(ConfigError, match="one episode at a time"):
         evaluate(
             bench, AnswerKey(), data=None, out=tmp_path, model_info={}, progress=False, workers=2
