@@ -59,31 +59,41 @@ class Descendants:
 
     def __init__(self) -> None:
         self.seen: dict[tuple[int, int], str] = {}
+        self.parent: dict[tuple[int, int], int] = {}  # the parent pid when first seen
         self.before = set(self.below())
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
     @staticmethod
-    def below() -> dict[tuple[int, int], str]:
-        """The processes below this one now: (pid, start time) -> command line."""
+    def tree() -> dict[tuple[int, int], tuple[int, str]]:
+        """The processes below this one now: (pid, start time) -> (parent pid, command)."""
         parents: dict[int, list[tuple[int, int]]] = {}
         for entry in Path("/proc").iterdir():
             stat = proc_stat(int(entry.name)) if entry.name.isdigit() else None
             if stat is not None and stat[1] not in ("Z", "X"):
                 parents.setdefault(stat[0], []).append((int(entry.name), stat[2]))
-        found: dict[tuple[int, int], str] = {}
+        found: dict[tuple[int, int], tuple[int, str]] = {}
         todo = [os.getpid()]
         while todo:
-            for key in parents.get(todo.pop(), []):
-                found[key] = _cmdline(key[0])
+            parent = todo.pop()
+            for key in parents.get(parent, []):
+                found[key] = (parent, _cmdline(key[0]))
                 todo.append(key[0])
         return found
 
+    @staticmethod
+    def below() -> dict[tuple[int, int], str]:
+        """The processes below this one now: (pid, start time) -> command line."""
+        return {key: command for key, (_, command) in Descendants.tree().items()}
+
     def _watch(self) -> None:
         while not self._stop.wait(0.02):
-            for key, command in self.below().items():
+            for key, (parent, command) in self.tree().items():
                 if key not in self.before and "resource_tracker" not in command:
-                    self.seen.setdefault(key, command)
+                    # the latest command: a program run through a wrapper (setpriv) shows its
+                    # own once exec'd
+                    self.seen[key] = command
+                    self.parent.setdefault(key, parent)
 
     def __enter__(self) -> Descendants:
         self._thread.start()

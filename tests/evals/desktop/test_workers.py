@@ -108,7 +108,20 @@ def test_two_workers_give_the_sequential_per_task_results(
     assert json.loads((tmp_path / "run.json").read_text())["run"]["workers"] == 2
     for sample_id in sequential[1]:  # each episode's run directory, written by its worker
         assert (tmp_path / "trajectories" / sample_id / "result.json").is_file()
-    assert programs(seen, "Xvfb") == 2 and programs(seen, "openbox") == 2  # a display each
+    # a display each: one Xvfb and one openbox started by each worker process
+    workers = [
+        key[0]
+        for key, command in seen.seen.items()
+        if seen.parent[key] == os.getpid() and "spawn_main" in command
+    ]
+    assert len(workers) == 2, seen.seen
+    for name in ("Xvfb", "openbox"):
+        started = [
+            seen.parent[key]
+            for key, command in seen.seen.items()
+            if command.split(" ")[0].endswith(name) and seen.parent[key] in workers
+        ]
+        assert sorted(started) == sorted(workers), (name, workers, seen.seen, seen.parent)
     assert seen.left() == []
 
 
