@@ -91,8 +91,9 @@ class Descendants:
             for key, (parent, command) in self.tree().items():
                 if key not in self.before and "resource_tracker" not in command:
                     # the latest command: a program run through a wrapper (setpriv) shows its
-                    # own once exec'd
-                    self.seen[key] = command
+                    # own once exec'd; an exiting process reads as "" (keep what it was)
+                    if command or key not in self.seen:
+                        self.seen[key] = command
                     self.parent.setdefault(key, parent)
 
     def __enter__(self) -> Descendants:
