@@ -188,3 +188,16 @@ def test_safety_allowed_origins_widen_each_tasks_browser_guard(
             "--config", str(config), "--out", str(tmp_path / "out")]  # fmt: skip
     main(argv)
     assert [o["allowed_origins"] for o in opened] == [["https://docs.example.com"]]
+
+
+def test_desktop_tasks_are_refused_more_than_one_worker(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # pyautogui drives one display per process: threads would share (and race for) it
+    tasks = write_tasks(tmp_path / "t.jsonl", [{"task": "desktop:calc-multiply"}] * 2)
+    argv = ["run", "--env", "desktop", "--model", "ocr", "--tasks", str(tasks),
+            "--workers", "2", "--out", str(tmp_path / "out")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--env desktop runs one task at a time" in err and "eval desktop --workers N" in err
+    assert not (tmp_path / "out").exists()

@@ -89,6 +89,14 @@ def handle_batch(args: argparse.Namespace) -> int:
                           "one with --task")  # fmt: skip
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    if (args.workers > 1 or args.ray) and getattr(
+        ENVIRONMENTS.load(args.env), "one_per_process", False
+    ):
+        raise ConfigError(
+            f"--env {args.env} runs one task at a time (it drives one display per process): give "
+            "--workers 1 without --ray, or run the desktop: suite in parallel with "
+            "`pixelpilot eval desktop --workers N`"
+        )
     lines = read_tasks(Path(args.tasks))
     secrets = load_secrets(args, config)
     # Headless gate: a prompt from many workers at once cannot be answered.

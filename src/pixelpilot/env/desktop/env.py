@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Sequence
-from typing import Any, assert_never
+from typing import Any, ClassVar, assert_never
 
 from pixelpilot._extras import require
 from pixelpilot.actions import (
@@ -104,6 +104,9 @@ class DesktopEnv(EnvironmentBase):
         {"click", "move", "drag", "scroll", "type", "key", "open_app", "wait"}
     )
     Config = DesktopConfig
+    one_per_process: ClassVar[bool] = True
+    """pyautogui and the X connection are process-wide: one desktop per process, never one
+    per thread (`eval desktop --workers N` gives each worker a process)."""
 
     def __init__(self, config: DesktopConfig | None = None) -> None:
         self.config = config or DesktopConfig()
