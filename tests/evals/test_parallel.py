@@ -102,6 +102,14 @@ def test_parallel_run_equals_sequential_run(tmp_path: Path) -> None:
     assert run_json["run"]["workers"] == 3
 
 
+def test_never_more_workers_than_samples(tmp_path: Path) -> None:
+    # 100 workers for 3 samples would start 100 browsers, displays or processes for nothing
+    data = dataset(tmp_path / "set")
+    report = run(data, tmp_path / "out", AnswerKey(), workers=100, limit=3)
+    assert report["counts"]["samples"] == 3
+    assert json.loads((tmp_path / "out" / "run.json").read_text())["run"]["workers"] == 3
+
+
 def test_resume_after_an_interrupted_parallel_run(tmp_path: Path) -> None:
     data = dataset(tmp_path / "set")
     out = tmp_path / "run"

@@ -26,6 +26,7 @@ from pixelpilot import __version__
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, EvalDataError, Problems, Record, Score
 from pixelpilot.evals.parallel import EvalProgress, Executor, LocalExecutor, run_pool
+from pixelpilot.evals.parallel.process import ProcessExecutor
 from pixelpilot.evals.records import (
     PredictionWriter,
     fingerprint,
@@ -191,13 +192,6 @@ def evaluate(
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     own = executor is None and workers > 1
-    if own and getattr(benchmark, "worker_processes", False):  # one process per worker
-        from pixelpilot.evals.parallel.process import ProcessExecutor
-
-        executor = ProcessExecutor(benchmark, policy, workers=workers, batch_size=batch_size)
-    elif own:
-        executor = LocalExecutor(benchmark, policy, workers=workers, batch_size=batch_size)
-    workers = executor.workers if executor is not None else 1
     out.mkdir(parents=True, exist_ok=True)
     pred_path = out / PREDICTIONS
     if pred_path.exists() and pred_path.stat().st_size and not resume:
@@ -206,6 +200,15 @@ def evaluate(
         )
     problems = Problems(strict=strict)
     dataset = benchmark.load(data, problems, for_prediction=True)
+    total = dataset.total
+    if limit is not None:
+        total = limit if total is None else min(total, limit)
+    if own:  # never more workers (browsers, displays, processes) than samples
+        count = workers if total is None else max(1, min(workers, total))
+        # one process per worker where the benchmark needs it (the desktop), else threads
+        kind = ProcessExecutor if getattr(benchmark, "worker_processes", False) else LocalExecutor
+        executor = kind(benchmark, policy, workers=count, batch_size=batch_size)
+    workers = executor.workers if executor is not None else 1
     run = {
         "benchmark": benchmark.describe(),
         "data": {"path": str(data) if data else None, "checksum": fingerprint(dataset.files)},
@@ -228,9 +231,6 @@ def evaluate(
     cards = Gallery(out)  # report.html's gallery
     pending: list[Any] = []
     taken = _Taken(dataset.samples, limit)
-    total = dataset.total
-    if limit is not None:
-        total = limit if total is None else min(total, limit)
 
     with (
         PredictionWriter(pred_path, append=resume) as writer,
