@@ -4,6 +4,7 @@ success, reports, trajectories, re-scoring, and failures counted as failures."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -107,3 +108,16 @@ def test_a_run_scores_per_task_and_counts_an_undone_task_as_failed(tmp_path: Pat
 def test_every_task_is_solved_through_the_benchmark(tmp_path: Path) -> None:
     report = run_bench(tmp_path / "eval", [task.name for task in TASKS], SolutionPolicy())
     assert report["headline"]["percent"] == 100.0, report["metrics"]["tasks"]
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"virtual_display": "10x10"}, "virtual_display: a virtual display of 10x10 is outside"),
+        ({"wm": "fluxbox"}, "wm: unknown window manager 'fluxbox'; use one of: openbox, none"),
+    ],
+)
+def test_display_options_are_checked_as_options(option: dict[str, str], message: str) -> None:
+    # the environment's own rule, as a one-line option error before any display starts
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        create_benchmark("desktop", option)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
 
+from pixelpilot.env.desktop.config import DesktopConfig
 from pixelpilot.env.desktop.tasks import DESKTOP_TASKS, TASKS, DesktopTask
 from pixelpilot.env.tasks import unknown_task
 from pixelpilot.evals.base import Benchmark, Dataset, Problems, Record, Score, Summary, Table
@@ -43,6 +44,17 @@ class DesktopBenchOptions(EpisodeOptions):
     episodes: int = Field(1, ge=1, description="episodes per task")
     virtual_display: str = Field("1280x800", description="'WxH' of the private Xvfb, pixels")
     wm: str = Field("openbox", description="window manager on the display: 'openbox' or 'none'")
+
+    @field_validator("virtual_display", "wm")
+    @classmethod
+    def _as_the_desktop_checks_it(cls, value: str, info: ValidationInfo) -> str:
+        """The environment's own rule for the option, so a bad value is a one-line option
+        error here, not a failure when the first display starts."""
+        try:
+            DesktopConfig(**{info.field_name or "": value})
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return value
 
 
 @dataclass(frozen=True)
