@@ -30,6 +30,14 @@ BAD_NAMES = [
     (".hidden", "must not start with a dot"),
     ("..", "must not start with a dot"),
     ("a/b", "no '/'"),
+    ("a\u2028b", "no '\\u2028'"),
+    ("a\u2029b", "no '\\u2029'"),
+    ("a\u200bb", "no '\\u200b'"),  # Cf: invisible
+    ("a\ud800", "no '\\ud800'"),  # a lone surrogate: no file system can write it
+    ("€" * 100, '"name" is 300 bytes long in UTF-8: at most 200'),
+    ("a.", "must not end with a dot"),
+    *((f"a{c}b", f"no {c!r}") for c in '<>:"|?*'),
+    *((n, "is a device name on Windows") for n in ("CON", "nul", "Aux.txt", "com1", "LPT9.a.b")),
     (5, '"name" must be a string (a folder name), got 5'),
 ]
 
@@ -112,3 +120,40 @@ def test_the_longest_allowed_name_runs_and_resumes(
 @pytest.fixture
 def policies(monkeypatch: pytest.MonkeyPatch) -> list[TwoClicks]:
     return patch_policies(monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("A", "a"),
+        ("caf\u00e9", "cafe\u0301"),
+        ("Stra\u00dfe", "STRASSE"),
+        ("001-fake-wifi", "001-Fake-Wifi"),
+    ],
+)
+def test_names_one_folder_on_some_file_system_are_refused_as_used_twice(
+    tmp_path: Path,
+    policies: list[TwoClicks],
+    capsys: pytest.CaptureFixture[str],
+    first: str,
+    second: str,
+) -> None:
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text(
+        "".join(json.dumps({"task": "fake:wifi", "name": n}) + "\n" for n in (first, second))
+    )
+    argv = ["run", "--env", "fake", "--model", "test:two", "--tasks", str(tasks), "--out",
+            str(tmp_path / "out")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"tasks.jsonl:2: the name {second!r} is used twice (as {first!r})" in err, err
+    assert "\n" not in err and not (tmp_path / "out").exists() and policies == []
+
+
+def test_names_other_file_systems_take_run(tmp_path: Path, policies: list[TwoClicks]) -> None:
+    names = ["CONSOLE", "com0", "a.b", "caf\u00e9", "\u20ac" * 66, "x" * 100]
+    tasks = write_tasks(tmp_path / "tasks.jsonl", [{"task": "fake:wifi", "name": n} for n in names])
+    out = tmp_path / "out"
+    argv = ["run", "--env", "fake", "--model", "test:two", "--tasks", str(tasks), "--out", str(out)]
+    assert main(argv) == 0
+    assert [row[0] for row in outcomes(out)] == names

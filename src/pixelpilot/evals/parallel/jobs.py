@@ -38,6 +38,9 @@ MAX_SECONDS = 30 * 24 * 3600.0  # a task's largest time budget, as `run --max-se
 NAME_CHARACTERS = 100  # a name's length; with ".interrupted-K" added it stays a legal file name
 NAME_BYTES = 200  # its UTF-8 length (file systems count bytes: at most 255)
 RESERVED_NAMES = ("tasks.json", "summary.json")  # the batch's own files in the output folder
+WINDOWS_NAME = re.compile(r"(con|prn|aux|nul|com[1-9]|lpt[1-9])(\..*)?", re.IGNORECASE)
+FORBIDDEN = '/\\<>:"|?*'  # path separators, and what Windows never takes in a name
+FORBIDDEN_KINDS = ("Cc", "Cf", "Cs", "Zl", "Zp")  # control, format, lone surrogate, line breaks
 SET_ASIDE = re.compile(r"\.interrupted-\d+$")  # where a resume moves an unfinished run
 
 
@@ -109,15 +112,18 @@ def read_tasks(path: Path) -> list[TaskLine]:
     except OSError as exc:
         raise ConfigError(f"--tasks {path}: {exc.strerror}") from None
     out: list[TaskLine] = []
-    names: set[str] = set()
+    names: dict[str, str] = {}  # folded name -> the name as first written
     for number, text in enumerate(lines, start=1):
         text = text.strip()
         if not text or text.startswith("#"):
             continue
         line = _read_line(text, f"{path}:{number}", len(out))
-        if line.name in names:
-            raise ConfigError(f"{path}:{number}: the name {line.name!r} is used twice")
-        names.add(line.name)
+        # One folder on a case-insensitive file system, or in another Unicode form: the same.
+        folded = unicodedata.normalize("NFC", line.name).casefold()
+        if folded in names:
+            same = "" if names[folded] == line.name else f" (as {names[folded]!r})"
+            raise ConfigError(f"{path}:{number}: the name {line.name!r} is used twice{same}")
+        names[folded] = line.name
         out.append(line)
     if not out:
         raise ConfigError(f"--tasks {path}: no task in the file")
@@ -175,9 +181,11 @@ def check_name(name: str) -> str | None:
 
     A name is one folder, written the same on every file system, that the batch's own files
     and a resume's set-aside folders cannot collide with: not blank, no leading or trailing
-    space, no leading dot (hidden; ".", ".."), no "/", "\\", NUL or control character, at most
-    NAME_CHARACTERS characters and NAME_BYTES UTF-8 bytes, not tasks.json or summary.json,
-    not ending in ".interrupted-K".
+    space, no leading dot (hidden; ".", ".."), no trailing dot, none of `FORBIDDEN`, no
+    control, format, line or paragraph separator character nor a lone surrogate, at most
+    NAME_CHARACTERS characters and NAME_BYTES UTF-8 bytes, not a name Windows reserves (CON,
+    NUL, COM1, LPT1.txt, ...), not tasks.json or summary.json, not ending in ".interrupted-K".
+    Two names that differ only in case or Unicode form are one folder (see `read_tasks`).
     """
     if not name.strip():
         return "must not be blank"
@@ -185,14 +193,18 @@ def check_name(name: str) -> str | None:
         return f"{name!r} must not start or end with a space"
     if name.startswith("."):
         return f"{name!r} must not start with a dot"
-    bad = next((c for c in name if c in "/\\" or unicodedata.category(c) == "Cc"), None)
+    if name.endswith("."):
+        return f"{name!r} must not end with a dot (Windows drops it)"
+    kinds = FORBIDDEN_KINDS
+    bad = next((c for c in name if c in FORBIDDEN or unicodedata.category(c) in kinds), None)
     if bad is not None:
         return f"{name!r} must be one folder name: no {bad!r}"
-    if len(name) > NAME_CHARACTERS or len(name.encode("utf-8")) > NAME_BYTES:
-        return (
-            f"is {len(name)} characters long: at most {NAME_CHARACTERS} "
-            f"({NAME_BYTES} bytes in UTF-8)"
-        )
+    if len(name) > NAME_CHARACTERS:
+        return f"is {len(name)} characters long: at most {NAME_CHARACTERS}"
+    if len(name.encode("utf-8")) > NAME_BYTES:
+        return f"is {len(name.encode('utf-8'))} bytes long in UTF-8: at most {NAME_BYTES}"
+    if WINDOWS_NAME.fullmatch(name):
+        return f"{name!r} is a device name on Windows: choose another name"
     if name.casefold() in RESERVED_NAMES:
         return f"{name!r} is the batch's own file: choose another name"
     if SET_ASIDE.search(name):
