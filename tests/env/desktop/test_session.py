@@ -127,6 +127,12 @@ def test_open_app_in_the_user_map_that_shows_no_window_is_a_step_error() -> None
         ("no-such-program-x", r"--launch 'no-such-program-x': cannot start"),
         ("false", "--launch 'false': 'false' exited with status 1 before showing a window"),
         ("true", "--launch 'true': 'true' exited \\(status 0\\) without showing a window"),
+        (
+            "/nonexistent/prog",
+            "--launch '/nonexistent/prog': cannot start '/nonexistent/prog': "
+            "no executable file /nonexistent/prog",
+        ),
+        ("sh -c 'exit 3'", """: "sh -c 'exit 3'" exited with status 3"""),  # quoting kept
     ],
 )
 def test_a_launch_that_cannot_start_is_one_config_line(command: str, message: str) -> None:

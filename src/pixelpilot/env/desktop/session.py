@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -81,6 +82,11 @@ class _Program:
             self.log.close()
 
 
+def _shown(command: Sequence[str]) -> str:
+    """A command as typed in a shell (its arguments quoted where needed), in quotes."""
+    return repr(shlex.join(command))
+
+
 def _signal_group(pgid: int, sig: int) -> None:
     try:
         os.killpg(pgid, sig)
@@ -135,9 +141,12 @@ class Programs:
         return env
 
     def _spawn(self, command: Sequence[str], env: Mapping[str, str], cwd: Path | None) -> _Program:
-        if not command or shutil.which(command[0]) is None:  # found before the wrapper runs
-            name = command[0] if command else ""
-            raise LaunchError(f"cannot start {' '.join(command)!r}: no program {name!r} on PATH")
+        if not command or not command[0]:
+            raise LaunchError("cannot start an empty command: give the program to run")
+        if shutil.which(command[0]) is None:  # found before the wrapper runs
+            name = command[0]
+            why = f"no executable file {name}" if "/" in name else f"no program {name!r} on PATH"
+            raise LaunchError(f"cannot start {_shown(command)}: {why}")
         log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by _Program.stop)
         try:
             process = subprocess.Popen(
@@ -151,7 +160,7 @@ class Programs:
             )
         except OSError as exc:
             log.close()
-            raise LaunchError(f"cannot start {' '.join(command)!r}: {exc.strerror}") from None
+            raise LaunchError(f"cannot start {_shown(command)}: {exc.strerror}") from None
         return _Program(process, log)
 
     def start_wm(self, name: str, *, timeout: float) -> None:
@@ -209,7 +218,7 @@ class Programs:
             elif (code := program.process.poll()) is not None and code != 0:
                 tail = program.log_tail()
                 raise LaunchError(
-                    f"{' '.join(command)!r} exited with status {code} before showing a window"
+                    f"{_shown(command)} exited with status {code} before showing a window"
                     + (f": {tail}" if tail else "")
                 )
             elif code == 0 and gone_at is None and not _group_alive(pid):
@@ -221,11 +230,11 @@ class Programs:
             time.sleep(POLL_SECONDS)
         if gone_at is not None and window is None:
             raise LaunchError(
-                f"{' '.join(command)!r} exited (status 0) without showing a window and left no "
+                f"{_shown(command)} exited (status 0) without showing a window and left no "
                 "process running; give the command that opens the application's window"
             )
         what = "its window did not get the focus" if window else "no window appeared"
-        raise LaunchError(f"{' '.join(command)!r} was started, but {what} within {timeout:g} s")
+        raise LaunchError(f"{_shown(command)} was started, but {what} within {timeout:g} s")
 
     def stop_apps(self) -> None:
         """Stop every application started so far (not the window manager). Safe to repeat."""
