@@ -81,7 +81,7 @@ def test_the_same_settings_resume_and_a_secret_is_recorded_by_name_only(
     record = (out / "tasks.json").read_text()
     assert VALUE not in record and SECRET in record
     settings = json.loads(record)["settings"]
-    assert settings["env option"] == {"delay": 0.001, "width": 800}
+    assert settings["env option"]["delay"] == 0.001 and settings["env option"]["width"] == 800
     assert settings["--config"].startswith("sha256:") and settings["--max-steps"] == 6
     assert main([*batch(tmp_path, "out", *same), "--resume"]) == 1
     assert outcomes(out) == outcomes(tmp_path / "clean")
@@ -90,6 +90,38 @@ def test_the_same_settings_resume_and_a_secret_is_recorded_by_name_only(
     (out / "summary.json").unlink()
     (out / "custom" / "result.json").unlink()
     assert main([*batch(tmp_path, "out", *same), "--resume"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("first", "now"),
+    [
+        ([], ["--env-opt", "width=1280"]),  # the fake's default width
+        (["--env-opt", "width=1280", "--env-opt", "height=800"], []),
+        (["--model", "ocr"], ["--model", "ocr", "--model-opt", "threshold=0.8"]),
+        (["--model", "ocr", "--model-opt", "max_side=1600"], ["--model", "ocr"]),
+    ],
+)
+def test_an_option_given_at_its_default_resumes_like_one_left_out(
+    tmp_path: Path, made: list[TwoClicks], first: list[str], now: list[str]
+) -> None:
+    assert main(batch(tmp_path, "clean", *first)) == 1
+    out = interrupted(tmp_path, *first)
+    assert main([*batch(tmp_path, "out", *now), "--resume"]) == 1
+    assert outcomes(out) == outcomes(tmp_path / "clean")
+
+
+def test_an_effective_option_that_differs_is_still_refused_by_name(
+    tmp_path: Path, made: list[TwoClicks], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = interrupted(tmp_path, "--model", "ocr")
+    capsys.readouterr()
+    now = ["--model", "ocr", "--env-opt", "width=1600", "--model-opt", "threshold=0.5"]
+    assert main([*batch(tmp_path, "out", *now), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        f"--resume: {out} was started with other settings (env option width was 1280, now "
+        "1600; model option threshold was 0.8, now 0.5)" in err
+    ), err
 
 
 def test_a_record_without_settings_is_not_resumed_blindly(

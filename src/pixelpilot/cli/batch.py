@@ -51,7 +51,7 @@ from pixelpilot.evals.parallel.jobs import (
     write_summary,
 )
 from pixelpilot.evals.parallel.jobs_resume import BatchPlan, plan_batch
-from pixelpilot.model import Policy, create_policy
+from pixelpilot.model import POLICIES, Policy, create_policy
 from pixelpilot.registry import validate_options
 from pixelpilot.versions import versions
 
@@ -148,6 +148,8 @@ def batch_settings(context: _Context) -> dict[str, Any]:
     every run of the batch, keyed by what a user calls it: recorded in OUT/tasks.json and the
     same on `--resume` or the resume is refused. Secrets by name and binding only (never a
     value); a config file by the sha256 of its content (any setting in it may shape a run).
+    Options are recorded with their defaults filled in (`_effective`): `--env-opt width=1280`
+    where 1280 is the default is the same batch as no option at all.
     Not here: what only changes how the batch is spread (--workers, --ray)."""
     args, safety = context.args, context.safety
     config = getattr(args, "config", None)
@@ -160,9 +162,12 @@ def batch_settings(context: _Context) -> dict[str, Any]:
     rules = safety.describe(Task(goal=""))
     secrets = {name: f"typed only on {', '.join(bound)}" if bound else "typed anywhere"
                for name, bound in describe_secrets(context.secrets).items()}  # fmt: skip
+    env_cls: Any = ENVIRONMENTS.load(args.env)
+    model = args.model.partition(":")[0]
+    model_cls: Any = POLICIES.load(model) if model in POLICIES else None
     return {
-        "env option": context.base_opts,
-        "model option": context.model_opts,
+        "env option": _effective(env_cls, context.base_opts, f"'{args.env}' environment"),
+        "model option": _effective(model_cls, context.model_opts, f"'{model}' model"),
         "--max-steps": context.settings["max_steps"],
         "--max-seconds": context.settings["max_seconds"],
         "--allow-risk": safety.allow_high,
@@ -171,6 +176,16 @@ def batch_settings(context: _Context) -> dict[str, Any]:
         "--config": digest,
         "--report": bool(getattr(args, "report", False)),
     }
+
+
+def _effective(cls: Any, options: dict[str, Any], component: str) -> dict[str, Any]:
+    """`options` with every default filled in by the component's Config (validated, as JSON),
+    so that an option given at its default value and one left out record alike; as given
+    when there is no registered class to ask (a model a test or plugin supplies otherwise)."""
+    if cls is None:
+        return options
+    config = validate_options(cls.Config, options, component)
+    return dict(config.model_dump(mode="json"))
 
 
 def _run(
