@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pixelpilot.actions import Outcome, Task
 from pixelpilot.env.desktop.apps import choose_app
+from pixelpilot.env.desktop.scratch import scratch_prefix
 from pixelpilot.env.desktop.session import LaunchError, Programs
 from pixelpilot.env.desktop.tasks import PREFIX, DesktopTask, find_task
 from pixelpilot.errors import ConfigError, EnvError
@@ -65,7 +66,7 @@ class Episode:
             spec.check_ready(private_display=self.private)
             # A helper an application forked may still be writing as the home is deleted.
             self._home = tempfile.TemporaryDirectory(
-                prefix="pixelpilot-home-", ignore_cleanup_errors=True
+                prefix=scratch_prefix("home"), ignore_cleanup_errors=True
             )
             self.task = spec
             commands = spec.prepare(Path(self._home.name))

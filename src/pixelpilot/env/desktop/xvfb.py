@@ -17,6 +17,7 @@ import weakref
 from pathlib import Path
 
 from pixelpilot.actions import Size
+from pixelpilot.env.desktop.scratch import scratch_prefix
 from pixelpilot.env.desktop.x11 import DesktopUnavailableError, die_with_parent, require_tool
 
 STOP_TIMEOUT = 5.0
@@ -51,7 +52,7 @@ class VirtualDisplay:
         self.process = process
         # The display has no access control: clients consult no authority file. XAUTHORITY
         # points into a private empty folder, so a stale ~/.Xauthority never matters.
-        self._auth_dir = tempfile.mkdtemp(prefix="pixelpilot-xauth-")
+        self._auth_dir = tempfile.mkdtemp(prefix=scratch_prefix("xauth"))
         self.authority = os.path.join(self._auth_dir, "none")
         # Stops Xvfb even if the owner forgets close(), at the latest when the interpreter exits.
         self._finalizer = weakref.finalize(self, _stop_process, process, self._auth_dir)
