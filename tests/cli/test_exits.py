@@ -318,3 +318,23 @@ def test_a_user_mistake_at_start_up_leaves_no_run_directory(
     argv = ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "go"]
     assert main([*argv, "--out", str(out)]) == 2
     assert not out.exists()
+
+
+def test_a_second_ctrl_c_while_stopping_is_only_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pixelpilot.cli import _SecondInterrupt
+
+    handler = _SecondInterrupt()
+    with pytest.raises(KeyboardInterrupt):
+        handler(signal.SIGINT, None)  # the first stops the run
+    handler(signal.SIGINT, None)  # the second lets the clean-up finish
+    assert capsys.readouterr().err == "pixelpilot: already stopping (finishing the record)\n"
+
+
+def test_main_restores_the_ctrl_c_handler(tmp_path: Path) -> None:
+    before = signal.getsignal(signal.SIGINT)
+    script = _script(tmp_path, ['{"type": "terminate", "status": "success"}'])
+    argv = ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "go"]
+    assert main([*argv, "--out", str(tmp_path / "out")]) == 0
+    assert signal.getsignal(signal.SIGINT) is before

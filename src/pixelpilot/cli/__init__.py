@@ -58,6 +58,23 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Terminated(TERMINATED)
 
 
+class _SecondInterrupt:
+    """SIGINT: the first raises KeyboardInterrupt (the record is finished and every process
+    pixelpilot started is stopped, within a bounded time); a second one while that runs only
+    says so, instead of cutting the clean-up short (which left a native thread pool to abort
+    the process with SIGABRT)."""
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            print("pixelpilot: already stopping (finishing the record)", file=sys.stderr)
+            return
+        self.stopping = True
+        raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `pixelpilot` console script; returns the exit status.
 
@@ -67,6 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main_thread else None
+    previous_int = signal.signal(signal.SIGINT, _SecondInterrupt()) if in_main_thread else None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -101,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
     return status
 
 
