@@ -1,4 +1,5 @@
-"""predictions.jsonl reading and writing, data checksums and run provenance.
+"""predictions.jsonl reading and writing, data checksums, run provenance, and what differs
+between a saved run's settings and a resumed one's (`differences`).
 
 predictions.jsonl holds one JSON object per line, one per sample, appended as samples finish
 and flushed after every batch, so an interrupted run loses at most the batch in flight. A
@@ -15,8 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Problems, Record
 
+IDENTITY_KEYS = ("benchmark", "data", "model")  # what a resumed run must share with the saved one
+VOLATILE = {"load_seconds"}  # differs on every start of the same model: not part of its identity
 FULL_HASH_LIMIT = 64 << 20  # bytes; larger files are fingerprinted by size, head and tail
 _EDGE = 1 << 20
 
@@ -124,3 +128,76 @@ def fingerprint(files: Iterable[Path]) -> dict[str, Any]:
 def now() -> str:
     """The current local time, ISO 8601 with offset."""
     return datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def read_run(path: Path) -> dict[str, Any] | None:
+    """A run.json, or None when it is missing or not a JSON object."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def check_same_run(path: Path, run: dict[str, Any]) -> dict[str, Any]:
+    """The saved run.json at `path`, when its benchmark, data and model match `run`'s.
+
+    Raises:
+        ConfigError: it cannot be read, or differs: the message names each field that
+            differs, with its saved and its new value.
+    """
+    saved = read_run(path)
+    if saved is None:
+        raise ConfigError(f"cannot resume: {path} is missing or unreadable")
+    then, now = ({key: _identity(side.get(key)) for key in IDENTITY_KEYS} for side in (saved, run))
+    differ = [key for key in IDENTITY_KEYS if then[key] != now[key]]
+    if differ:
+        raise ConfigError(
+            f"cannot resume {path.parent}: the {' and '.join(differ)} "
+            f"{'differs' if len(differ) == 1 else 'differ'} from the saved run ({path.name}: "
+            f"{'; '.join(differences(then, now))}); use the same settings or another --out"
+        )
+    return saved
+
+
+def _identity(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if k not in VOLATILE}
+
+
+_UNSET = object()  # a setting one side does not have
+
+
+def differences(saved: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
+    """Every setting that differs, in words ("env option width was 800, now 1600"), in the
+    order saved, a dict value key by key; empty when they are the same. Both sides are
+    compared as JSON (a tuple and the list a saved file holds are alike)."""
+    saved, now = plain(saved), plain(now)
+    found: list[str] = []
+    for key in dict.fromkeys([*saved, *now]):
+        then_value, now_value = saved.get(key, _UNSET), now.get(key, _UNSET)
+        if then_value == now_value:
+            continue
+        name = f"{prefix}{key}"
+        if isinstance(then_value, dict) and isinstance(now_value, dict):
+            found += differences(then_value, now_value, f"{name} ")
+        else:
+            found.append(f"{name} was {_show(then_value)}, now {_show(now_value)}")
+    return found
+
+
+def plain(data: Any) -> Any:
+    """`data` through JSON, so that a recorded value and a fresh one compare alike (tuples,
+    floats, paths)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def _show(value: Any) -> str:
+    if value is _UNSET:
+        return "unset"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None:
+        return "none"
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)

@@ -13,7 +13,6 @@ Files in the output folder:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -29,9 +28,11 @@ from pixelpilot.evals.parallel import EvalProgress, Executor, LocalExecutor, run
 from pixelpilot.evals.parallel.process import ProcessExecutor
 from pixelpilot.evals.records import (
     PredictionWriter,
+    check_same_run,
     fingerprint,
     now,
     read_predictions,
+    read_run,
     write_json,
 )
 from pixelpilot.evals.report import build_report, timing_summary, write_reports
@@ -41,8 +42,6 @@ from pixelpilot.versions import versions
 
 PREDICTIONS = "predictions.jsonl"
 RUN_FILE = "run.json"
-IDENTITY_KEYS = ("benchmark", "data", "model")
-VOLATILE = {"load_seconds"}  # differs on every start of the same model: not part of its identity
 _Progress = EvalProgress  # the bar's former name here
 
 
@@ -218,7 +217,7 @@ def evaluate(
     }
     existing: dict[str, Record] = {}
     if resume and pred_path.exists():
-        saved = _check_same_run(out / RUN_FILE, run)
+        saved = check_same_run(out / RUN_FILE, run)
         existing = read_predictions(pred_path, problems, repair=True)
         # Keep the first start and versions; the limit and batch size are this run's.
         saved_run = saved.get("run", {})
@@ -322,7 +321,7 @@ def rescore(
     except OSError as exc:
         raise ConfigError(f"--predictions {predictions}: {exc.strerror}") from None
     dataset = benchmark.load(data, problems, for_prediction=False)
-    previous = _read_run(predictions.parent / RUN_FILE)
+    previous = read_run(predictions.parent / RUN_FILE)
     if limit is None and previous is not None:
         saved_limit = previous.get("run", {}).get("limit")
         limit = saved_limit if isinstance(saved_limit, int) else None
@@ -367,34 +366,3 @@ def _provenance(
         "pixelpilot": __version__,
     }
     return provenance
-
-
-def _read_run(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _check_same_run(path: Path, run: dict[str, Any]) -> dict[str, Any]:
-    """The saved run.json, when its benchmark, data and model match `run`'s."""
-    saved = _read_run(path)
-    if saved is None:
-        raise ConfigError(f"cannot resume: {path} is missing or unreadable")
-
-    def identity(value: Any) -> Any:
-        return (
-            {k: v for k, v in value.items() if k not in VOLATILE}
-            if isinstance(value, dict)
-            else value
-        )
-
-    differ = [key for key in IDENTITY_KEYS if identity(saved.get(key)) != identity(run[key])]
-    if differ:
-        raise ConfigError(
-            f"cannot resume {path.parent}: the {' and '.join(differ)} "
-            f"{'differs' if len(differ) == 1 else 'differ'} from the saved run "
-            f"({RUN_FILE}); use the same settings or another --out"
-        )
-    return saved

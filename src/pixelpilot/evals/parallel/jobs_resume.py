@@ -41,6 +41,7 @@ from pixelpilot.agent import Trajectory
 from pixelpilot.agent.trajectory import RESULT
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.parallel.jobs import JobResult, TaskLine
+from pixelpilot.evals.records import differences, plain
 
 RECORD = "tasks.json"
 SUMMARY = "summary.json"
@@ -48,7 +49,6 @@ FORMAT = 2  # 2: `settings` recorded
 COMPARED = ("env", "model")  # the setup a resumed batch must share, besides settings and tasks
 
 Redact = Callable[[Any], Any]
-_UNSET = object()  # a setting one side does not have
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ def plan_batch(
             no batch; with it, `out` does not exist, holds no batch, or was started with other
             tasks, environment, model or settings; or tasks.json cannot be read or written.
     """
-    tasks = redact([_plain(dataclasses.asdict(line)) for line in lines])
-    setup = {**setup, "settings": redact(_plain(setup.get("settings", {})))}
+    tasks = redact([plain(dataclasses.asdict(line)) for line in lines])
+    setup = {**setup, "settings": redact(plain(setup.get("settings", {})))}
     record = _read_record(out)
     started = record is not None and _started(out, record)
     if not resume:
@@ -187,11 +187,6 @@ def read_result(line: TaskLine, run_dir: Path) -> JobResult:
         raise UnreadableResult(f"{path} does not hold a run's result") from None
 
 
-def _plain(data: Any) -> Any:
-    # Through JSON, so that a recorded value and a fresh one compare alike (tuples, floats).
-    return json.loads(json.dumps(data, default=str))
-
-
 def _start(out: Path, lines: list[TaskLine], setup: dict[str, Any], tasks: list[Any]) -> BatchPlan:
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -236,7 +231,7 @@ def _check_same(out: Path, record: dict[str, Any], setup: dict[str, Any], tasks:
             f"--resume: {out / RECORD} does not record the batch's settings (written by an older "
             "pixelpilot): a resume cannot check that the rest would run alike; give another --out"
         )
-    changes = _differences(record["settings"], setup["settings"])
+    changes = differences(record["settings"], setup["settings"])
     if changes:
         raise ConfigError(
             f"--resume: {out} was started with other settings ({'; '.join(changes)}): the rest "
@@ -255,32 +250,6 @@ def _check_same(out: Path, record: dict[str, Any], setup: dict[str, Any], tasks:
         f"--resume: {setup['tasks_file']} is not the task list {out} was started with "
         f"({change}; see {out / RECORD}): resuming would mix two batches; give another --out"
     )
-
-
-def _differences(recorded: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
-    """Every setting that differs, in words ("env option width was 800, now 1600"), in the
-    order recorded; empty when they are the same."""
-    found: list[str] = []
-    for key in dict.fromkeys([*recorded, *now]):
-        then_value, now_value = recorded.get(key, _UNSET), now.get(key, _UNSET)
-        if then_value == now_value:
-            continue
-        name = f"{prefix}{key}"
-        if isinstance(then_value, dict) and isinstance(now_value, dict):
-            found += _differences(then_value, now_value, f"{name} ")
-        else:
-            found.append(f"{name} was {_show(then_value)}, now {_show(now_value)}")
-    return found
-
-
-def _show(value: Any) -> str:
-    if value is _UNSET:
-        return "unset"
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if value is None:
-        return "none"
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
 def _set_aside(run_dir: Path) -> Path:
