@@ -36,8 +36,14 @@ class EpisodeOptions(BaseModel):
     @field_validator("tasks", mode="before")
     @classmethod
     def _split(cls, value: Any) -> Any:
+        """A comma-separated string is a list of names. None names no task and means all; an
+        empty list (`--tasks ''`, `--tasks ,`) is refused rather than read as all."""
         if isinstance(value, str):
-            return [name.strip() for name in value.split(",") if name.strip()]
+            value = [name.strip() for name in value.split(",") if name.strip()]
+        if isinstance(value, list) and not value:
+            raise ValueError(
+                "names no task: give task names separated by commas, or leave it out for all"
+            )
         return value
 
 
