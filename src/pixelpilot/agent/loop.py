@@ -138,7 +138,7 @@ class _Episode:
         will not see again: all but the last `image_history`."""
         if self.recorder is None:
             return
-        window = max(0, int(getattr(self.policy, "image_history", 0) or 0))
+        window = max(0, getattr(self.policy, "image_history", 0))
         for step in self.steps[self.released : len(self.steps) - window]:
             step.release_screenshot()
         self.released = max(self.released, len(self.steps) - window)

@@ -1,7 +1,8 @@
 """Private temporary folders that outlive no one: each is named after the process that made it
-(`pixelpilot-KIND-PID-XXXXXXXX`), and making one first removes those of the same kind whose
-process is gone (killed outright: SIGKILL, the OOM killer, a power cut), so a desktop run's task
-homes and display authority folders never pile up in the temporary directory.
+(`pixelpilot-KIND-PID-` and a random suffix), and making one first removes those of the same
+kind whose process is gone (killed outright: SIGKILL, the OOM killer, a power cut), so a
+desktop run's task homes and display authority folders never pile up in the temporary
+directory.
 """
 
 from __future__ import annotations

@@ -26,31 +26,21 @@ from pixelpilot.model import History, HistoryEntry
 WireItem = tuple[dict[str, Any], dict[str, Any]]
 
 
-def image_bytes(image: Image.Image) -> bytes:
-    """`image` as PNG bytes (compress level 1)."""
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-def image_from(data: bytes) -> Image.Image:
-    """The image back from `image_bytes` (loaded, so the buffer can go)."""
-    image = Image.open(io.BytesIO(data))
-    image.load()
-    return image
-
-
 def pack_image(image: Image.Image, *, compress: bool = True) -> dict[str, Any]:
-    """`image` for the wire: {"png": bytes} (compress) or {"mode", "size", "raw": bytes}."""
+    """`image` for the wire: {"png": bytes} (compress level 1) or {"mode", "size", "raw"}."""
     if compress:
-        return {"png": image_bytes(image)}
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", compress_level=1)
+        return {"png": buffer.getvalue()}
     return {"mode": image.mode, "size": image.size, "raw": image.tobytes()}
 
 
 def unpack_image(data: dict[str, Any]) -> Image.Image:
-    """The image back from `pack_image`."""
+    """The image back from `pack_image` (loaded, so the buffer can go)."""
     if "png" in data:
-        return image_from(data["png"])
+        image = Image.open(io.BytesIO(data["png"]))
+        image.load()
+        return image
     return Image.frombytes(data["mode"], tuple(data["size"]), data["raw"])
 
 
