@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pixelpilot.agent.folder_lock import LOCK_NAME
 from pixelpilot.cli import main
 from pixelpilot.errors import ConfigError
 from tests.cli.test_batch import (
@@ -37,14 +38,15 @@ def made(monkeypatch: pytest.MonkeyPatch) -> list[TwoClicks]:
 
 
 def files(folder: Path) -> dict[str, tuple[int, str]]:
-    """Every file under `folder`: (mtime in ns, sha256)."""
+    """Every file under `folder`: (mtime in ns, sha256); not the folder locks, which each
+    writer (also one then refused for another reason) rewrites with its process id."""
     return {
         str(path.relative_to(folder)): (
             path.stat().st_mtime_ns,
             hashlib.sha256(path.read_bytes()).hexdigest(),
         )
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.name != LOCK_NAME
     }
 
 

@@ -87,9 +87,15 @@ class Descendants:
         return {key: command for key, (_, command) in Descendants.tree().items()}
 
     def _watch(self) -> None:
+        trackers: set[tuple[int, int]] = set()
         while not self._stop.wait(0.02):
             for key, (parent, command) in self.tree().items():
-                if key not in self.before and "resource_tracker" not in command:
+                if "resource_tracker" in command or key in trackers:
+                    # first seen between its fork and exec it showed pytest's command line
+                    trackers.add(key)
+                    self.seen.pop(key, None)
+                    self.parent.pop(key, None)
+                elif key not in self.before:
                     # the latest command: a program run through a wrapper (setpriv) shows its
                     # own once exec'd; an exiting process reads as "" (keep what it was)
                     if command or key not in self.seen:
@@ -109,7 +115,8 @@ class Descendants:
         out = []
         for (pid, start), command in self.seen.items():
             stat = proc_stat(pid)
-            if stat is not None and stat[2] == start and stat[1] not in ("Z", "X"):
+            alive = stat is not None and stat[2] == start and stat[1] not in ("Z", "X")
+            if alive and "resource_tracker" not in _cmdline(pid):
                 out.append(f"{pid}: {command}")
         return out
 

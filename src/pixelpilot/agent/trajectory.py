@@ -31,6 +31,7 @@ from typing import Any
 
 from PIL import Image
 
+from pixelpilot.agent.folder_lock import FolderLock
 from pixelpilot.errors import UserError
 
 META = "meta.json"
@@ -61,17 +62,42 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def claim_run_dir(run_dir: Path, *, what: str = "run directory") -> FolderLock:
+    """Create `run_dir` and hold its lock (see `FolderLock`): checked before anything starts,
+    so a busy or used `--out` is refused before an environment or a model is loaded.
+
+    Raises:
+        UserError: the directory cannot be created, another process writes it, or it already
+            holds a trajectory (the lock is then released).
+    """
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {what} {run_dir}: {exc.strerror}") from None
+    lock = FolderLock(run_dir, what=what)
+    lock.acquire()
+    if (run_dir / STEPS).exists():
+        lock.release()
+        raise UserError(f"{run_dir} already holds a trajectory; choose another --out directory")
+    return lock
+
+
 class Recorder:
     """Writes one run directory. Thread-safe for the loop's single writer thread.
 
     Args:
-        run_dir: the directory (created; must not already hold a trajectory).
+        run_dir: the directory (created; must not already hold a trajectory; held by this
+            recorder until `close`: one writer per run directory).
         meta: JSON-serialisable run metadata for meta.json.
         png_compress_level: zlib level for step PNGs (1 = fast; 9 = small). Level 1 encodes a
             1920x1080 screen several times faster than Pillow's default 6 at a modest size cost;
             see bench/step_overhead.py.
         redact: applied to every record before it is written (meta, intents, steps, result),
             e.g. `Secrets.redact_data`, so no secret value reaches the disk.
+        claim: the directory's lock from `claim_run_dir`, taken over (released at `close`).
+
+    Raises:
+        UserError: as `claim_run_dir`.
     """
 
     def __init__(
@@ -81,18 +107,15 @@ class Recorder:
         meta: dict[str, Any],
         png_compress_level: int = 1,
         redact: Callable[[Any], Any] | None = None,
+        claim: FolderLock | None = None,
     ) -> None:
         self.redact = redact or (lambda data: data)
         meta = self.redact(meta)
         self.run_dir = Path(run_dir)
-        try:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UserError(f"cannot create run directory {self.run_dir}: {exc.strerror}") from None
-        if (self.run_dir / STEPS).exists():
-            raise UserError(
-                f"{self.run_dir} already holds a trajectory; choose another --out directory"
-            )
+        if claim is not None and claim.held and claim.folder == self.run_dir:
+            self._folder = claim
+        else:
+            self._folder = claim_run_dir(self.run_dir)
         self.png_compress_level = png_compress_level
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pixelpilot-recorder")
@@ -154,6 +177,7 @@ class Recorder:
         self._pool.shutdown(wait=True)
         self._steps.close()
         self._intents.close()
+        self._folder.release()
 
 
 def _dumps(obj: Any, indent: int | None = None) -> str:

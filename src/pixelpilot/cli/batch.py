@@ -15,6 +15,7 @@ kept, the others run; see `pixelpilot.evals.parallel.jobs_resume`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import hashlib
 import sys
@@ -28,6 +29,7 @@ from rich.table import Table
 
 from pixelpilot.actions import Task
 from pixelpilot.agent import Recorder, run_episode
+from pixelpilot.agent.folder_lock import FolderLock
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
@@ -120,27 +122,39 @@ def handle_batch(args: argparse.Namespace) -> int:
     context = _Context(args, settings, base_opts, model_opts, safety, secrets)
     setup = {"tasks_file": str(args.tasks), "env": args.env, "model": args.model,
              "settings": batch_settings(context)}  # fmt: skip
-    plan = plan_batch(out, lines, setup, resume=resume, redact=secrets.redact_data)
-    console = Console(highlight=False, markup=False, soft_wrap=True)
-    if resume:
-        _print_plan(console, plan)
+    # one writer per batch folder: a second `run --tasks` (or --resume) on it is refused
+    with FolderLock(out) if _made(out, resume) else contextlib.nullcontext():
+        plan = plan_batch(out, lines, setup, resume=resume, redact=secrets.redact_data)
+        console = Console(highlight=False, markup=False, soft_wrap=True)
+        if resume:
+            _print_plan(console, plan)
 
-    def done(result: JobResult, busy: int) -> None:
-        finished[0] += 1
-        console.print(secrets.redact(
-            f"[{finished[0]}/{len(lines)}] {result.line.name}: {result.status} after "
-            f"{result.steps} step(s){_verdict(result)} (busy {busy}/{args.workers})"))  # fmt: skip
+        def done(result: JobResult, busy: int) -> None:
+            finished[0] += 1
+            count = f"[{finished[0]}/{len(lines)}]"
+            text = f"{count} {result.line.name}: {result.status} after {result.steps} step(s)"
+            console.print(secrets.redact(f"{text}{_verdict(result)} (busy {busy}/{args.workers})"))
 
-    finished = [len(plan.kept)]
-    results = _run(context, out, plan.todo, done) if plan.todo else []
-    results = sorted([*plan.kept, *results], key=lambda r: r.line.index)
-    info = {"model": args.model, "env": args.env, "workers": args.workers,
-            "tasks_file": str(args.tasks), "started_at": plan.record["started_at"],
-            "resumes": plan.record["resumes"]}  # fmt: skip
-    write_summary(out / "summary.json", results, info)
-    console.print(_table(results))
-    console.print(f"summary: {out / 'summary.json'}")
-    return 0 if len(results) == len(lines) and all(r.ok for r in results) else 1
+        finished = [len(plan.kept)]
+        results = _run(context, out, plan.todo, done) if plan.todo else []
+        results = sorted([*plan.kept, *results], key=lambda r: r.line.index)
+        info = {"model": args.model, "env": args.env, "workers": args.workers,
+                "tasks_file": str(args.tasks), "started_at": plan.record["started_at"],
+                "resumes": plan.record["resumes"]}  # fmt: skip
+        write_summary(out / "summary.json", results, info)
+        console.print(_table(results))
+        console.print(f"summary: {out / 'summary.json'}")
+        return 0 if len(results) == len(lines) and all(r.ok for r in results) else 1
+
+
+def _made(out: Path, resume: bool) -> bool:
+    """Create `out` for a new batch; whether it exists (a --resume of a missing one: False)."""
+    if not resume:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create {out}: {exc.strerror}") from None
+    return out.is_dir()
 
 
 def batch_settings(context: _Context) -> dict[str, Any]:

@@ -15,10 +15,12 @@ from rich.console import Console
 
 from pixelpilot.actions import Task, describe
 from pixelpilot.agent import BudgetExceeded, Deadline, Recorder, Step, Trajectory, run_episode
+from pixelpilot.agent.folder_lock import FolderLock
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
 from pixelpilot.agent.steps import Status
+from pixelpilot.agent.trajectory import claim_run_dir
 from pixelpilot.cli import TERMINATED, batch
 from pixelpilot.cli.common import (
     add_env_arguments,
@@ -220,11 +222,19 @@ def handle(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         console.print(secrets.redact(line))
 
+    existed = out.exists()
+    claim = claim_run_dir(out)  # refused now, not after the environment and model started
     try:
-        trajectory = _run(args, task, settings, env_opts, model_opts, out, safety, secrets, show)
+        trajectory = _run(args, task, settings, env_opts, model_opts, out, safety, secrets, show,
+                          claim)  # fmt: skip
     except PixelpilotError as exc:  # its message must not carry a secret either
         exc.args = tuple(secrets.redact(str(a)) for a in exc.args)
         raise
+    finally:  # the recorder released it already when it was made
+        if existed:
+            claim.release()
+        else:
+            claim.remove_if_unused()
     show(summary(trajectory))
     show(f"run directory: {out}")
     if trajectory.user_mistake:  # the same one line on stderr as any user mistake
@@ -245,8 +255,10 @@ def _run(
     safety: SafetySettings,
     secrets: Secrets,
     show: Callable[[str], None],
+    claim: FolderLock,
 ) -> Trajectory:
     """Build the environment and the policy, run the episode, and close both (bounded).
+    `claim` holds `out` (see `claim_run_dir`): its recorder takes it over.
 
     A start-up that is interrupted (Ctrl-C, SIGTERM) or fails for a reason other than a user
     mistake (the environment or the model would not start) still leaves a run directory:
@@ -267,7 +279,7 @@ def _run(
 
     def startup(doing: str, failed: Status) -> contextlib.AbstractContextManager[None]:
         record = Trajectory(task, failed, [], started_at=started)
-        return _startup_record(out, meta, record, doing, secrets.redact_data)
+        return _startup_record(out, meta, record, doing, secrets.redact_data, claim)
 
     with startup("starting the environment", "env_error"):
         env: Environment = create_env(args.env, env_opts)
@@ -282,7 +294,7 @@ def _run(
                 if check is not None:
                     check()
             meta["model"].update(policy.describe())
-            recorder = Recorder(out, meta=meta, redact=secrets.redact_data)
+            recorder = Recorder(out, meta=meta, redact=secrets.redact_data, claim=claim)
             show(f"task: {task.goal}")
             return run_episode(
                 env,
@@ -307,6 +319,7 @@ def _startup_record(
     record: Trajectory,
     doing: str,
     redact: Callable[[Any], Any],
+    claim: FolderLock,
 ) -> Iterator[None]:
     """Write a run directory with no steps (`record`'s status, or "interrupted") when the block
     is interrupted or fails, then re-raise. Not for a user mistake: nothing ran, and the
@@ -325,7 +338,7 @@ def _startup_record(
             record.error_type = type(exc).__name__
         record.ended_at = time.time()
         with contextlib.suppress(PixelpilotError, OSError):  # the original error matters more
-            recorder = Recorder(out, meta=meta, redact=redact)
+            recorder = Recorder(out, meta=meta, redact=redact, claim=claim)
             try:
                 recorder.finish(record.result())
             finally:

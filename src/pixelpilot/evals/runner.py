@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pixelpilot import __version__
+from pixelpilot.agent.folder_lock import FolderLock
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, EvalDataError, Problems, Record, Score
 from pixelpilot.evals.parallel import EvalProgress, Executor, LocalExecutor, run_pool
@@ -185,6 +186,7 @@ def evaluate(
     Raises:
         ConfigError: `out` already holds predictions and `resume` is off, or a resumed run's
             settings differ from the saved ones.
+        UserError: another pixelpilot process is writing `out` (`FolderLock`).
         EvalDataError: with `strict`, the first data problem.
         PolicyError: the policy backend failed (finished batches stay saved: use resume).
     """
@@ -192,6 +194,30 @@ def evaluate(
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     own = executor is None and workers > 1
     out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out):  # one writer: a second run (or --resume) on `out` is refused
+        return _evaluate(benchmark, policy, data=data, out=out, model_info=model_info,
+                         limit=limit, batch_size=batch_size, resume=resume, strict=strict,
+                         progress=progress, on_batch=on_batch, workers=workers,
+                         executor=executor, own=own)  # fmt: skip
+
+
+def _evaluate(
+    benchmark: Benchmark[Any],
+    policy: Policy,
+    *,
+    data: Path | None,
+    out: Path,
+    model_info: dict[str, Any],
+    limit: int | None,
+    batch_size: int,
+    resume: bool,
+    strict: bool,
+    progress: bool,
+    on_batch: Callable[[list[Record]], None] | None,
+    workers: int,
+    executor: Executor | None,
+    own: bool,
+) -> EvalResult:
     pred_path = out / PREDICTIONS
     if pred_path.exists() and pred_path.stat().st_size and not resume:
         raise ConfigError(
@@ -313,8 +339,23 @@ def rescore(
 
     Raises:
         ConfigError: `predictions` cannot be read.
+        UserError: another pixelpilot process is writing `out` (`FolderLock`).
         EvalDataError: with `strict`, the first data problem.
     """
+    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out):  # it may be the folder `predictions` is in
+        return _rescore(benchmark, predictions, data=data, out=out, limit=limit, strict=strict)
+
+
+def _rescore(
+    benchmark: Benchmark[Any],
+    predictions: Path,
+    *,
+    data: Path | None,
+    out: Path,
+    limit: int | None,
+    strict: bool,
+) -> EvalResult:
     problems = Problems(strict=strict)
     try:
         saved = read_predictions(predictions, problems)

@@ -38,6 +38,7 @@ from typing import Any
 
 from pixelpilot.actions import Outcome, Task
 from pixelpilot.agent import Trajectory
+from pixelpilot.agent.folder_lock import LOCK_NAME
 from pixelpilot.agent.trajectory import RESULT
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.parallel.jobs import JobResult, TaskLine
@@ -109,7 +110,7 @@ def plan_batch(
             raise ConfigError(
                 f"{out} already holds a batch: give --resume to continue it, or another --out"
             )
-        if record is None and out.is_dir() and any(out.iterdir()):
+        if record is None and out.is_dir() and any(p.name != LOCK_NAME for p in out.iterdir()):
             raise ConfigError(
                 f"{out} is not empty and holds no batch (no {RECORD}): a batch writes a run "
                 "directory per task there; give an empty or new --out"

@@ -21,6 +21,7 @@ from typing import Any
 from PIL import Image
 
 from pixelpilot.actions import Observation
+from pixelpilot.agent.folder_lock import LOCK_NAME
 from pixelpilot.model import History, HistoryEntry
 
 WireItem = tuple[dict[str, Any], dict[str, Any]]
@@ -99,11 +100,12 @@ def unpack_items(items: Sequence[WireItem]) -> list[tuple[Observation, History]]
 
 
 def pack_folder(folder: Path) -> bytes:
-    """`folder`'s files as a zip archive (stored: PNGs are compressed already)."""
+    """`folder`'s files as a zip archive (stored: PNGs are compressed already), without the
+    worker's folder lock files (the driver holds its own)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for path in sorted(folder.rglob("*")):
-            if path.is_file():
+            if path.is_file() and path.name != LOCK_NAME:
                 archive.write(path, path.relative_to(folder).as_posix())
     return buffer.getvalue()
 
