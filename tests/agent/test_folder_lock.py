@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pixelpilot.agent import Recorder
-from pixelpilot.agent.folder_lock import LOCK_NAME, FolderLock
+from pixelpilot.agent.folder_lock import LOCK_NAME, FolderLock, lock_holder
 from pixelpilot.cli import main
 from pixelpilot.errors import UserError
 from pixelpilot.evals.parallel.wire import pack_folder
@@ -61,13 +61,17 @@ def test_a_folder_held_by_another_process_is_refused_naming_it(
     with pytest.raises(UserError) as caught:
         FolderLock(folder).acquire()
     message = str(caught.value)
-    assert f"--out {folder} is in use by another pixelpilot process" in message
-    assert f"pid {process.pid} on " in message and "give another --out" in message
+    assert message == (
+        f"--out {folder} is in use by pixelpilot process {process.pid}: wait for it to end, "
+        "or give another --out"
+    )
+    assert lock_holder(folder / LOCK_NAME) == process.pid
     # SIGKILL: no clean-up ran, yet the kernel released the lock with the process
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
+    assert lock_holder(folder / LOCK_NAME) is None
     with FolderLock(folder) as lock:
-        assert lock.held and f"pid {os.getpid()} on " in lock.owner()
+        assert lock.held and lock_holder(folder / LOCK_NAME) == os.getpid()
     assert not lock.held
 
 
@@ -83,14 +87,20 @@ def test_two_writers_in_one_process_are_refused_too(tmp_path: Path) -> None:
 
 def test_a_second_recorder_on_a_run_directory_in_use_is_refused(tmp_path: Path) -> None:
     first = Recorder(tmp_path / "run", meta={})
-    with pytest.raises(UserError, match="is in use by another pixelpilot process"):
-        Recorder(tmp_path / "run", meta={})
-    first.close()
-    # once closed, the directory is free but holds a trajectory: the old refusal stands
     with pytest.raises(UserError, match="already holds a trajectory"):
         Recorder(tmp_path / "run", meta={})
-    with FolderLock(tmp_path / "run") as lock:  # that refusal released its lock
+    first.close()
+    with pytest.raises(UserError, match="already holds a trajectory"):
+        Recorder(tmp_path / "run", meta={})
+    with FolderLock(tmp_path / "run") as lock:  # those refusals held nothing
         assert lock.held
+    (tmp_path / "busy").mkdir()
+    with (
+        FolderLock(tmp_path / "busy"),
+        pytest.raises(UserError, match=f"is in use by pixelpilot process {os.getpid()}:"),
+    ):
+        Recorder(tmp_path / "busy", meta={})
+    assert not (tmp_path / "busy" / "meta.json").exists()
 
 
 def test_a_run_directory_travels_without_its_lock_file(tmp_path: Path) -> None:
@@ -114,7 +124,7 @@ def test_eval_into_a_folder_in_use_is_refused_and_writes_nothing(
     for extra in ([], ["--resume"]):
         assert main([*argv, "--out", str(folder), *extra]) == 2
         err = capsys.readouterr().err
-        assert f"is in use by another pixelpilot process (pid {process.pid} on " in err
+        assert f"is in use by pixelpilot process {process.pid}: " in err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in folder.iterdir()) == [LOCK_NAME]
     # re-scoring into it is refused as well
@@ -137,7 +147,7 @@ def test_a_batch_into_a_folder_in_use_is_refused(
     patch_policies(monkeypatch)
     for extra in ([], ["--resume"]):
         assert main(batch(tmp_path, "held", *extra)) == 2
-        assert f"(pid {process.pid} on " in capsys.readouterr().err
+        assert f"in use by pixelpilot process {process.pid}: " in capsys.readouterr().err
     assert sorted(p.name for p in folder.iterdir()) == [LOCK_NAME]
     process.kill()
     process.wait(timeout=10)
@@ -158,7 +168,7 @@ def test_run_into_a_busy_or_used_directory_is_refused_before_anything_starts(
     monkeypatch.setattr("pixelpilot.cli.run.create_env", lambda name, opts: started.append(name))
     argv = ["run", "--env", "fake", "--model", "scripted:x", "--task", "fake:wifi", "--out"]
     assert main([*argv, str(folder)]) == 2
-    assert f"(pid {process.pid} on " in capsys.readouterr().err
+    assert f"in use by pixelpilot process {process.pid}: " in capsys.readouterr().err
     used = tmp_path / "used"
     (used).mkdir()
     (used / "trajectory.jsonl").write_text("")
@@ -173,10 +183,112 @@ def test_a_run_refused_at_start_up_leaves_no_empty_directory(
     out = tmp_path / "new"
     missing = tmp_path / "no-such-script.jsonl"
     argv = ["run", "--env", "fake", "--model", f"scripted:{missing}", "--task", "fake:wifi"]
-    assert main([*argv, "--out", str(out)]) == 2
+    assert main([*argv, "--out", str(out / "a" / "b")]) == 2
     assert "no-such-script.jsonl" in capsys.readouterr().err
     assert not out.exists()
     given = tmp_path / "given"  # a folder the user made is left where it was
     given.mkdir()
     assert main([*argv, "--out", str(given)]) == 2
     assert given.is_dir()
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file under `folder`, the lock file included: (mtime in ns, mode, content)."""
+    return {
+        str(path.relative_to(folder)): (path.stat().st_mtime_ns, path.stat().st_mode,
+                                        path.read_bytes())
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }  # fmt: skip
+
+
+def test_a_writer_refused_as_the_folder_is_used_changes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "done.jsonl"
+    script.write_text('{"type": "terminate", "status": "success"}\n')
+    run = ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "fake:wifi"]
+    assert main([*run, "--out", str(tmp_path / "r")]) == 1  # ran: fake:wifi is not solved
+    patch_policies(monkeypatch)
+    assert main(batch(tmp_path, "b")) == 1
+    data = screenspot_set(tmp_path / "set")
+    actions = write_script(tmp_path / "actions.jsonl", planned_actions(2))
+    evaluate = ["eval", "screenspot-v2", "--model", f"scripted:{actions}", "--data", str(data),
+                "--limit", "2", "--no-progress", "--out", str(tmp_path / "e")]  # fmt: skip
+    assert main(evaluate) == 0
+    before = {name: snapshot(tmp_path / name) for name in ("r", "b", "e")}
+    assert all(LOCK_NAME in files for files in before.values())
+    capsys.readouterr()
+    for argv, message in (
+        ([*run, "--out", str(tmp_path / "r")], "already holds a trajectory"),
+        (batch(tmp_path, "b"), "already holds a batch"),
+        (evaluate, "already exists: pass --resume"),
+    ):
+        assert main(argv) == 2
+        assert message in capsys.readouterr().err
+    assert {name: snapshot(tmp_path / name) for name in ("r", "b", "e")} == before
+
+
+def test_a_folder_inside_one_another_process_writes_is_refused(
+    holder: tuple[Path, subprocess.Popen[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder, process = holder
+    inner = folder / "004-task"  # e.g. a task folder of a running batch
+    argv = ["run", "--env", "fake", "--model", "scripted:x", "--task", "fake:wifi", "--out"]
+    for out in (inner, inner / "new"):
+        assert main([*argv, str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (
+            f"pixelpilot: error: --out {out} is inside {folder}, which pixelpilot process "
+            f"{process.pid} is writing: give a folder outside it, or wait for it to end"
+        )
+    assert sorted(p.name for p in folder.iterdir()) == [LOCK_NAME]
+    with pytest.raises(UserError, match="is inside"):
+        Recorder(inner, meta={})
+    # this process's own folder: its episodes' run directories go inside it
+    with FolderLock(tmp_path / "mine"):
+        Recorder(tmp_path / "mine" / "trajectories" / "0", meta={}).close()
+
+
+def test_an_out_that_is_a_file_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    data = screenspot_set(tmp_path / "set")
+    actions = write_script(tmp_path / "actions.jsonl", planned_actions(2))
+    evaluate = ["eval", "screenspot-v2", "--data", str(data), "--no-progress", "--out"]
+    patch_policies(monkeypatch)
+    for argv in (
+        [*evaluate, str(afile), "--model", f"scripted:{actions}"],
+        [*evaluate, str(afile), "--predictions", str(actions)],
+        [*evaluate, str(afile / "sub"), "--model", f"scripted:{actions}"],
+        ["run", "--env", "fake", "--model", "scripted:x", "--task", "fake:wifi", "--out",
+         str(afile)],
+        [*batch(tmp_path, "afile")],
+        [*batch(tmp_path, "afile"), "--resume"],
+    ):  # fmt: skip
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.strip()
+        assert "\n" not in err and "Traceback" not in err and "unexpected" not in err, err
+        assert "is a file, not a folder" in err or "Not a directory" in err, err
+    assert afile.read_text() == "mine"
+
+
+def test_a_refusal_hides_a_secret_in_the_folder_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PP_PW", "canary-s3cr3t-771")
+    folder = tmp_path / "sx-canary-s3cr3t-771"
+    folder.mkdir()
+    argv = ["run", "--env", "fake", "--model", "scripted:x", "--task", "fake:wifi",
+            "--secret", "PP_PW", "--out", str(folder)]  # fmt: skip
+    patch_policies(monkeypatch)
+    with FolderLock(folder):
+        assert main(argv) == 2
+        assert main(batch(tmp_path, folder.name, "--secret", "PP_PW")) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("is in use by pixelpilot process" in line for line in err)
+    assert all("sx-<secret:PP_PW>" in line and "canary" not in line for line in err)

@@ -31,7 +31,7 @@ from typing import Any
 
 from PIL import Image
 
-from pixelpilot.agent.folder_lock import FolderLock
+from pixelpilot.agent.folder_lock import FolderLock, make_folder
 from pixelpilot.errors import UserError
 
 META = "meta.json"
@@ -63,22 +63,23 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def claim_run_dir(run_dir: Path, *, what: str = "run directory") -> FolderLock:
-    """Create `run_dir` and hold its lock (see `FolderLock`): checked before anything starts,
-    so a busy or used `--out` is refused before an environment or a model is loaded.
+    """Create `run_dir` and hold its lock (see `FolderLock`); a command checks this before
+    anything starts, so a busy or used `--out` is refused before an environment or a model is
+    loaded. A refused claim changes no file.
 
     Raises:
-        UserError: the directory cannot be created, another process writes it, or it already
-            holds a trajectory (the lock is then released).
+        UserError: the directory cannot be created, another process writes it (or a folder it
+            is in), or it already holds a trajectory.
     """
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create {what} {run_dir}: {exc.strerror}") from None
+    used = f"{run_dir} already holds a trajectory; choose another --out directory"
+    if (run_dir / STEPS).exists():
+        raise UserError(used)
+    make_folder(run_dir, what=what)
     lock = FolderLock(run_dir, what=what)
     lock.acquire()
-    if (run_dir / STEPS).exists():
+    if (run_dir / STEPS).exists():  # written between the check and the lock
         lock.release()
-        raise UserError(f"{run_dir} already holds a trajectory; choose another --out directory")
+        raise UserError(used)
     return lock
 
 

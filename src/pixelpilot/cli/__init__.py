@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from pixelpilot import __version__
+from pixelpilot.cli.redaction import forget, redact
 from pixelpilot.errors import PixelpilotError, UserError
 
 # Subcommand modules, in the order `pixelpilot --help` lists them.
@@ -94,12 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         status: int = handler(args)
     except UserError as exc:
-        print(f"pixelpilot: error: {exc}", file=sys.stderr)
+        print(f"pixelpilot: error: {redact(str(exc))}", file=sys.stderr)
         return 2
     except PixelpilotError as exc:
         # an infrastructure failure outside an episode (e.g. a browser that crashed while
         # calibrating): one line, not a traceback; exit 1 because it is not a usage error
-        print(f"pixelpilot: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"pixelpilot: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
         return 1
     except Terminated:
         print(f"pixelpilot: {TERMINATED}", file=sys.stderr)
@@ -111,12 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PIXELPILOT_DEBUG"):
             raise
         print(
-            f"pixelpilot: unexpected error: {type(exc).__name__}: {exc} "
+            f"pixelpilot: unexpected error: {type(exc).__name__}: {redact(str(exc))} "
             "(set PIXELPILOT_DEBUG=1 for the traceback)",
             file=sys.stderr,
         )
         return 1
     finally:
+        forget()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
         if previous_int is not None:

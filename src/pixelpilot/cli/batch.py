@@ -29,7 +29,7 @@ from rich.table import Table
 
 from pixelpilot.actions import Task
 from pixelpilot.agent import Recorder, run_episode
-from pixelpilot.agent.folder_lock import FolderLock
+from pixelpilot.agent.folder_lock import FolderLock, make_folder
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
@@ -150,10 +150,7 @@ def handle_batch(args: argparse.Namespace) -> int:
 def _made(out: Path, resume: bool) -> bool:
     """Create `out` for a new batch; whether it exists (a --resume of a missing one: False)."""
     if not resume:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot create {out}: {exc.strerror}") from None
+        make_folder(out)
     return out.is_dir()
 
 

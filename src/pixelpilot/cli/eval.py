@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pixelpilot.agent.folder_lock import FolderLock
 from pixelpilot.cli.common import (
     add_model_arguments,
     add_pairs_argument,
@@ -147,6 +148,7 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    FolderLock(out).probe()  # a busy --out is refused before a model loads
     if args.predictions:
         if args.model or args.resume:
             raise ConfigError("--predictions re-scores saved output: drop --model and --resume")

@@ -222,19 +222,22 @@ def handle(args: argparse.Namespace) -> int:
     def show(line: str) -> None:
         console.print(secrets.redact(line))
 
-    existed = out.exists()
-    claim = claim_run_dir(out)  # refused now, not after the environment and model started
+    claim: FolderLock | None = None
     try:
+        # a busy or used --out is refused now, not after the environment and model started;
+        # a new one is made by the recorder (a start-up user mistake leaves no folder)
+        if out.exists():
+            claim = claim_run_dir(out, what="--out")
+        else:
+            FolderLock(out, what="--out").check_outer()
         trajectory = _run(args, task, settings, env_opts, model_opts, out, safety, secrets, show,
                           claim)  # fmt: skip
     except PixelpilotError as exc:  # its message must not carry a secret either
         exc.args = tuple(secrets.redact(str(a)) for a in exc.args)
         raise
-    finally:  # the recorder released it already when it was made
-        if existed:
-            claim.release()
-        else:
-            claim.remove_if_unused()
+    finally:
+        if claim is not None:
+            claim.release()  # the recorder released it already when it was made
     show(summary(trajectory))
     show(f"run directory: {out}")
     if trajectory.user_mistake:  # the same one line on stderr as any user mistake
@@ -255,10 +258,10 @@ def _run(
     safety: SafetySettings,
     secrets: Secrets,
     show: Callable[[str], None],
-    claim: FolderLock,
+    claim: FolderLock | None,
 ) -> Trajectory:
     """Build the environment and the policy, run the episode, and close both (bounded).
-    `claim` holds `out` (see `claim_run_dir`): its recorder takes it over.
+    `claim` holds `out` when it existed (see `claim_run_dir`): its recorder takes it over.
 
     A start-up that is interrupted (Ctrl-C, SIGTERM) or fails for a reason other than a user
     mistake (the environment or the model would not start) still leaves a run directory:
@@ -319,7 +322,7 @@ def _startup_record(
     record: Trajectory,
     doing: str,
     redact: Callable[[Any], Any],
-    claim: FolderLock,
+    claim: FolderLock | None,
 ) -> Iterator[None]:
     """Write a run directory with no steps (`record`'s status, or "interrupted") when the block
     is interrupted or fails, then re-raise. Not for a user mistake: nothing ran, and the

@@ -20,6 +20,7 @@ from typing import Any
 from pixelpilot.agent.risk import RiskRules
 from pixelpilot.agent.safety import SafetySettings, terminal_asker
 from pixelpilot.agent.secrets import Secrets
+from pixelpilot.cli.redaction import remember
 from pixelpilot.env import ENVIRONMENTS
 from pixelpilot.errors import ConfigError
 
@@ -85,7 +86,7 @@ def load_secrets(args: argparse.Namespace, config: dict[str, Any]) -> Secrets:
     table = config.get("secrets", {})
     if not isinstance(table, dict):
         raise ConfigError('config: [secrets] must be a table of NAME = "ENV_VAR"')
-    return Secrets.from_config(args.secret, table)
+    return remember(Secrets.from_config(args.secret, table))  # main hides them in errors
 
 
 def describe_secrets(secrets: Secrets) -> dict[str, list[str]]:

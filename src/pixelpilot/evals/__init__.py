@@ -20,8 +20,9 @@ from pixelpilot.evals.base import (
     Summary,
     Table,
 )
+from pixelpilot.evals.outcome import EvalResult
 from pixelpilot.evals.registry import BENCHMARKS, create_benchmark
-from pixelpilot.evals.runner import EvalResult, evaluate, rescore
+from pixelpilot.evals.runner import evaluate, rescore
 
 __all__ = [
     "BENCHMARKS",

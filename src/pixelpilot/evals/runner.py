@@ -13,18 +13,24 @@ Files in the output folder:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from itertools import islice
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from pixelpilot import __version__
-from pixelpilot.agent.folder_lock import FolderLock
+from pixelpilot.agent.folder_lock import FolderLock, make_folder
 from pixelpilot.errors import ConfigError
-from pixelpilot.evals.base import Benchmark, EvalDataError, Problems, Record, Score
+from pixelpilot.evals.base import Benchmark, Dataset, Problems, Record, Score
+from pixelpilot.evals.outcome import (
+    EvalResult,
+    Taken,
+    finish,
+    leftovers,
+    provenance_of,
+    score_sample,
+    take_saved,
+)
 from pixelpilot.evals.parallel import EvalProgress, Executor, LocalExecutor, run_pool
 from pixelpilot.evals.parallel.process import ProcessExecutor
 from pixelpilot.evals.records import (
@@ -36,7 +42,6 @@ from pixelpilot.evals.records import (
     read_run,
     write_json,
 )
-from pixelpilot.evals.report import build_report, timing_summary, write_reports
 from pixelpilot.evals.report_html import Gallery
 from pixelpilot.model import Policy
 from pixelpilot.versions import versions
@@ -44,14 +49,6 @@ from pixelpilot.versions import versions
 PREDICTIONS = "predictions.jsonl"
 RUN_FILE = "run.json"
 _Progress = EvalProgress  # the bar's former name here
-
-
-@dataclass(frozen=True)
-class EvalResult:
-    """What a run produced: the report object and the folder holding the files."""
-
-    report: dict[str, Any]
-    out: Path
 
 
 def merge_policy_options(
@@ -65,84 +62,6 @@ def merge_policy_options(
         if key in config.model_fields and key not in merged:
             merged[key] = value
     return merged
-
-
-def _score(benchmark: Benchmark[Any], sample: Any, record: Record, problems: Problems) -> Score:
-    score = benchmark.score(sample, record)
-    malformed = score.details.get("malformed")
-    if malformed:
-        problems.add("malformed prediction", sample.id, str(malformed))
-    return score
-
-
-class _Taken:
-    """The first `limit` samples (all when None), counting how many were read."""
-
-    def __init__(self, samples: Iterable[Any], limit: int | None) -> None:
-        self.count = 0
-        self._samples = islice(samples, limit)
-
-    def __iter__(self) -> Iterator[Any]:
-        for sample in self._samples:
-            self.count += 1
-            yield sample
-
-
-def _take_saved(
-    benchmark: Benchmark[Any], sample: Any, saved: dict[str, Record], problems: Problems
-) -> tuple[Score, Record] | None:
-    """Score and remove `sample`'s saved record, if there is one."""
-    record = saved.pop(sample.id, None)
-    if record is None:
-        return None
-    return _score(benchmark, sample, record, problems), record
-
-
-def _finish(
-    benchmark: Benchmark[Any],
-    out: Path,
-    scores: list[Score],
-    records: list[Record],
-    samples: int,
-    problems: Problems,
-    provenance: dict[str, Any],
-    notes: list[str],
-    gallery: Gallery | None = None,
-) -> EvalResult:
-    if samples == 0:
-        # A score over zero samples would read as a result: say what was found instead.
-        found = "; ".join(f"{p.kind} at {p.where}: {p.detail}" for p in problems.items[:3])
-        more = f" (and {len(problems.items) - 3} more)" if len(problems.items) > 3 else ""
-        raise EvalDataError(
-            f"no readable sample for {benchmark.title}"
-            + (f": {found}{more}" if found else ": the data holds none")
-        )
-    summary = benchmark.summarize(scores)
-    summary.notes.extend(notes)
-    counts = {
-        "samples": samples,
-        "scored": len(scores),
-        "unparsed": sum(s.unparsed for s in scores),
-        "not_predicted": samples - len(scores),
-    }
-    report = build_report(summary, counts=counts, problems=problems.items, provenance=provenance)
-    report["timing"] = timing_summary(records)
-    write_reports(out, report, gallery)
-    return EvalResult(report, out)
-
-
-def _leftovers(
-    left: dict[str, Record], limit: int | None, problems: Problems, notes: list[str]
-) -> None:
-    if not left:
-        return
-    if limit is None:
-        for key in left:
-            problems.add("unknown id", key, "a prediction for a sample that is not in the data")
-    else:
-        notes.append(
-            f"{len(left)} saved prediction(s) lie beyond --limit {limit} (or are unknown)."
-        )
 
 
 def evaluate(
@@ -193,12 +112,23 @@ def evaluate(
     if batch_size < 1:
         raise ConfigError(f"--batch-size must be at least 1, got {batch_size}")
     own = executor is None and workers > 1
-    out.mkdir(parents=True, exist_ok=True)
+    _check_new(out / PREDICTIONS, resume)
+    problems = Problems(strict=strict)
+    dataset = benchmark.load(data, problems, for_prediction=True)  # a data mistake makes no --out
+    make_folder(out)
     with FolderLock(out):  # one writer: a second run (or --resume) on `out` is refused
+        _check_new(out / PREDICTIONS, resume)  # again: written before the lock was ours?
         return _evaluate(benchmark, policy, data=data, out=out, model_info=model_info,
-                         limit=limit, batch_size=batch_size, resume=resume, strict=strict,
-                         progress=progress, on_batch=on_batch, workers=workers,
-                         executor=executor, own=own)  # fmt: skip
+                         limit=limit, batch_size=batch_size, resume=resume, problems=problems,
+                         dataset=dataset, progress=progress, on_batch=on_batch,
+                         workers=workers, executor=executor, own=own)  # fmt: skip
+
+
+def _check_new(pred_path: Path, resume: bool) -> None:
+    if pred_path.exists() and pred_path.stat().st_size and not resume:
+        raise ConfigError(
+            f"{pred_path} already exists: pass --resume to continue it, or another --out"
+        )
 
 
 def _evaluate(
@@ -211,7 +141,8 @@ def _evaluate(
     limit: int | None,
     batch_size: int,
     resume: bool,
-    strict: bool,
+    problems: Problems,
+    dataset: Dataset[Any],
     progress: bool,
     on_batch: Callable[[list[Record]], None] | None,
     workers: int,
@@ -219,12 +150,6 @@ def _evaluate(
     own: bool,
 ) -> EvalResult:
     pred_path = out / PREDICTIONS
-    if pred_path.exists() and pred_path.stat().st_size and not resume:
-        raise ConfigError(
-            f"{pred_path} already exists: pass --resume to continue it, or another --out"
-        )
-    problems = Problems(strict=strict)
-    dataset = benchmark.load(data, problems, for_prediction=True)
     total = dataset.total
     if limit is not None:
         total = limit if total is None else min(total, limit)
@@ -255,7 +180,7 @@ def _evaluate(
     records: list[Record] = []
     cards = Gallery(out)  # report.html's gallery
     pending: list[Any] = []
-    taken = _Taken(dataset.samples, limit)
+    taken = Taken(dataset.samples, limit)
 
     with (
         PredictionWriter(pred_path, append=resume) as writer,
@@ -269,8 +194,8 @@ def _evaluate(
                     taken,
                     problems,
                     batch_size=batch_size,
-                    take_saved=lambda sample: _take_saved(benchmark, sample, existing, problems),
-                    score=_score,
+                    take_saved=lambda sample: take_saved(benchmark, sample, existing, problems),
+                    score=score_sample,
                     writer=writer,
                     bar=bar,
                     on_batch=on_batch,
@@ -290,7 +215,7 @@ def _evaluate(
                 batch = benchmark.predict(policy, pending, problems)
                 batch_scores = []
                 for record in batch:
-                    score = _score(benchmark, by_id[record["id"]], record, problems)
+                    score = score_sample(benchmark, by_id[record["id"]], record, problems)
                     record["correct"] = score.correct
                     batch_scores.append(score)
                     cards.add(by_id[record["id"]], record, score)
@@ -303,7 +228,7 @@ def _evaluate(
                 pending.clear()
 
             for sample in taken:
-                done = _take_saved(benchmark, sample, existing, problems)
+                done = take_saved(benchmark, sample, existing, problems)
                 if done is not None:
                     scores.append(done[0])
                     records.append(done[1])
@@ -316,9 +241,9 @@ def _evaluate(
             if pending:
                 flush()
     notes: list[str] = []
-    _leftovers(existing, limit, problems, notes)
-    provenance = _provenance(run, dataset.info, mode="predict", source=pred_path)
-    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes, cards)
+    leftovers(existing, limit, problems, notes)
+    provenance = provenance_of(run, dataset.info, mode="predict", source=pred_path)
+    return finish(benchmark, out, scores, records, taken.count, problems, provenance, notes, cards)
 
 
 def rescore(
@@ -342,7 +267,10 @@ def rescore(
         UserError: another pixelpilot process is writing `out` (`FolderLock`).
         EvalDataError: with `strict`, the first data problem.
     """
-    out.mkdir(parents=True, exist_ok=True)
+    if not predictions.is_file():  # before --out is made
+        why = "is a folder" if predictions.is_dir() else "no such file"
+        raise ConfigError(f"--predictions {predictions}: {why}: give a predictions.jsonl file")
+    make_folder(out)
     with FolderLock(out):  # it may be the folder `predictions` is in
         return _rescore(benchmark, predictions, data=data, out=out, limit=limit, strict=strict)
 
@@ -369,16 +297,15 @@ def _rescore(
     scores: list[Score] = []
     records: list[Record] = []
     cards = Gallery(out)  # report.html's gallery
-    taken = _Taken(benchmark.rescore_samples(dataset.samples, set(saved)), limit)
+    taken = Taken(benchmark.rescore_samples(dataset.samples, set(saved)), limit)
     for sample in taken:
-        done = _take_saved(benchmark, sample, saved, problems)
+        done = take_saved(benchmark, sample, saved, problems)
         if done is not None:
             scores.append(done[0])
             records.append({**done[1], "correct": done[0].correct})
             cards.add(sample, records[-1], done[0])
     notes: list[str] = []
-    _leftovers(saved, limit, problems, notes)
-    out.mkdir(parents=True, exist_ok=True)
+    leftovers(saved, limit, problems, notes)
     tmp = out / (PREDICTIONS + ".tmp")
     with PredictionWriter(tmp, append=False) as writer:
         writer.write(records)
@@ -391,19 +318,5 @@ def _rescore(
         "benchmark": benchmark.describe(),
         "data": {"path": str(data) if data else None, "checksum": fingerprint(dataset.files)},
     }
-    provenance = _provenance(run, dataset.info, mode="rescore", source=predictions)
-    return _finish(benchmark, out, scores, records, taken.count, problems, provenance, notes, cards)
-
-
-def _provenance(
-    run: dict[str, Any], info: dict[str, Any], *, mode: str, source: Path
-) -> dict[str, Any]:
-    provenance = dict(run)
-    provenance["data"] = {**run.get("data", {}), **info}
-    provenance["report"] = {
-        "mode": mode,
-        "predictions": str(source),
-        "created": now(),
-        "pixelpilot": __version__,
-    }
-    return provenance
+    provenance = provenance_of(run, dataset.info, mode="rescore", source=predictions)
+    return finish(benchmark, out, scores, records, taken.count, problems, provenance, notes, cards)

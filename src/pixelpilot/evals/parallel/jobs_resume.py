@@ -117,7 +117,8 @@ def plan_batch(
             )
         return _start(out, list(lines), setup, tasks)
     if not out.is_dir():
-        raise ConfigError(f"--resume: {out} does not exist: there is no batch to continue")
+        why = "is a file, not a folder" if out.exists() else "does not exist"
+        raise ConfigError(f"--resume: {out} {why}: there is no batch to continue")
     if record is None:
         raise ConfigError(
             f"--resume: {out} holds no batch to continue (no {RECORD}: not the --out of "
