@@ -306,15 +306,21 @@ def test_two_workers_give_the_sequential_records_and_report(
     assert all(w.stopped and tagged(w.tag) == [] for w in ex.started)
 
 
-def still_running(marks: Path) -> list[int]:
-    """The helper programs of killed workers (recorded in `marks`) still running."""
-    out = []
-    for mark in marks.iterdir():
-        pid, start = (int(word) for word in mark.read_text().split())
-        stat = proc_stat(pid)
-        if stat is not None and stat[2] == start and stat[1] not in ("Z", "X"):
-            out.append(pid)
-    return out
+def still_running(marks: Path, wait: float = 10.0) -> list[int]:
+    """The helper programs of killed workers (recorded in `marks`) still running after up to
+    `wait` s (a SIGKILLed program on a busy machine can take a moment to be gone; one that was
+    never signalled, a `sleep 300`, stays)."""
+    deadline = time.monotonic() + wait
+    while True:
+        out = []
+        for mark in marks.iterdir():
+            pid, start = (int(word) for word in mark.read_text().split())
+            stat = proc_stat(pid)
+            if stat is not None and stat[2] == start and stat[1] not in ("Z", "X"):
+                out.append(pid)
+        if not out or time.monotonic() > deadline:
+            return out
+        time.sleep(0.1)
 
 
 def run_killing(

@@ -16,6 +16,9 @@ is read from the kernel's lock table, `/proc/locks` (Linux).
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
 from pathlib import Path
 from types import TracebackType
@@ -33,12 +36,33 @@ def make_folder(folder: Path, *, what: str = "--out") -> None:
     Raises:
         UserError: it exists and is not a folder, or cannot be created (the OS reason).
     """
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"{what} {folder} is a file, not a folder: give a folder")
+    check_makeable(folder, what=what)
+    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    made: list[Path] = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        for path in missing:
+            path.mkdir()
+            made.append(path)
     except OSError as exc:
+        for path in reversed(made):  # a failed command leaves no folder it made
+            with contextlib.suppress(OSError):
+                path.rmdir()
         raise UserError(f"cannot create {what} {folder}: {exc.strerror}") from None
+
+
+def check_makeable(folder: Path, *, what: str = "--out") -> None:
+    """Refuse, before anything starts, a `folder` that is a file or lies under one.
+
+    Raises:
+        UserError: naming the file.
+    """
+    for path in (folder, *folder.parents):
+        if path.exists():
+            if path == folder and not path.is_dir():
+                raise UserError(f"{what} {folder} is a file, not a folder: give a folder")
+            if not path.is_dir():
+                raise UserError(f"{what} {folder} cannot be made: {path} is a file, not a folder")
+            return
 
 
 def lock_holder(path: Path) -> int | None:
@@ -59,6 +83,45 @@ def lock_holder(path: Path) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+def folder_holder(folder: Path) -> int | None:
+    """Who holds `folder`'s lock: None when nobody does; else the process id, or 0 when the
+    holder cannot be seen (another PID namespace, no /proc/locks). The probe takes a shared
+    lock for an instant, without creating the lock file."""
+    path = folder / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None  # no lock file (or not a plain one): nobody holds it
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return lock_holder(path) or 0
+    except OSError:
+        return None  # no flock here: nothing can hold it either
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def check_free(folder: Path, *, doing: str) -> None:
+    """Refuse to replace, move or delete `folder` while any process (this one included) holds
+    it or a run directory inside it.
+
+    Raises:
+        UserError: naming the busy folder, its process and `doing` ("move aside").
+    """
+    locks = [folder / LOCK_NAME, *folder.rglob(LOCK_NAME)] if folder.is_dir() else []
+    for path in dict.fromkeys(locks):
+        holder = folder_holder(path.parent)
+        if holder is not None:
+            raise UserError(
+                f"cannot {doing} {folder}: {path.parent} is in use by {_process(holder)}; "
+                "wait for it to end"
+            )
 
 
 def _lineage() -> set[int]:
@@ -95,7 +158,10 @@ class FolderLock:
         self.folder = folder
         self.path = folder / LOCK_NAME
         self.what = what
-        self._lock = FileLock(str(self.path), timeout=0, thread_local=False)
+        self._lock = FileLock(
+            str(self.path), timeout=0, thread_local=False, fallback_to_soft=False,
+            preserve_lock_file=True,
+        )  # fmt: skip
 
     @property
     def held(self) -> bool:
@@ -109,11 +175,13 @@ class FolderLock:
         try:
             self._lock.acquire()
         except Timeout:
-            raise UserError(
-                f"{self.what} {self.folder} is in use by {_process(lock_holder(self.path))}: "
-                f"wait for it to end, or give another {self.what}"
-            ) from None
+            raise self._in_use(lock_holder(self.path) or 0) from None
         except OSError as exc:
+            if exc.errno in (errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOLCK):
+                raise UserError(
+                    f"{self.what} {self.folder} is on a file system without file locks "
+                    f"({exc.strerror}): give a folder on a local file system"
+                ) from None
             raise UserError(
                 f"cannot lock {self.what} {self.folder}: {self.path}: {exc.strerror} (it must "
                 f"be a file pixelpilot may open; remove it if no pixelpilot process is writing "
@@ -128,11 +196,11 @@ class FolderLock:
         """
         mine: set[int] | None = None
         for outer in self.folder.resolve().parents:
-            holder = lock_holder(outer / LOCK_NAME)
+            holder = folder_holder(outer)
             if holder is None:
                 continue
             mine = _lineage() if mine is None else mine
-            if holder not in mine:
+            if holder not in mine:  # 0 (cannot be seen) is never ours
                 raise UserError(
                     f"{self.what} {self.folder} is inside {outer}, which {_process(holder)} is "
                     f"writing: give a folder outside it, or wait for it to end"
@@ -145,11 +213,17 @@ class FolderLock:
         Raises:
             UserError: as `acquire`.
         """
-        if self.folder.is_dir():
-            self.acquire()
-            self.release()
-        else:
-            self.check_outer()
+        check_makeable(self.folder, what=self.what)
+        self.check_outer()
+        holder = folder_holder(self.folder)
+        if holder is not None:
+            raise self._in_use(holder)
+
+    def _in_use(self, holder: int) -> UserError:
+        return UserError(
+            f"{self.what} {self.folder} is in use by {_process(holder)}: wait for it to end, "
+            f"or give another {self.what}"
+        )
 
     def release(self) -> None:
         if self._lock.is_locked:
@@ -166,3 +240,18 @@ class FolderLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def claim_folder(folder: Path, *, what: str = "--out") -> FolderLock:
+    """Check, create and lock an output folder, in the order that leaves nothing behind when
+    refused: not a file, not inside a folder another process writes, then made, then locked.
+
+    Raises:
+        UserError: as `check_makeable`, `make_folder` and `FolderLock.acquire`.
+    """
+    lock = FolderLock(folder, what=what)
+    check_makeable(folder, what=what)
+    lock.check_outer()
+    make_folder(folder, what=what)
+    lock.acquire()
+    return lock

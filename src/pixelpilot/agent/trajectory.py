@@ -31,7 +31,7 @@ from typing import Any
 
 from PIL import Image
 
-from pixelpilot.agent.folder_lock import FolderLock, make_folder
+from pixelpilot.agent.folder_lock import FolderLock, claim_folder
 from pixelpilot.errors import UserError
 
 META = "meta.json"
@@ -71,15 +71,10 @@ def claim_run_dir(run_dir: Path, *, what: str = "run directory") -> FolderLock:
         UserError: the directory cannot be created, another process writes it (or a folder it
             is in), or it already holds a trajectory.
     """
-    used = f"{run_dir} already holds a trajectory; choose another --out directory"
+    lock = claim_folder(run_dir, what=what)  # a busy one is refused naming its process
     if (run_dir / STEPS).exists():
-        raise UserError(used)
-    make_folder(run_dir, what=what)
-    lock = FolderLock(run_dir, what=what)
-    lock.acquire()
-    if (run_dir / STEPS).exists():  # written between the check and the lock
         lock.release()
-        raise UserError(used)
+        raise UserError(f"{run_dir} already holds a trajectory; choose another --out directory")
     return lock
 
 

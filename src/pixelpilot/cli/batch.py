@@ -29,7 +29,7 @@ from rich.table import Table
 
 from pixelpilot.actions import Task
 from pixelpilot.agent import Recorder, run_episode
-from pixelpilot.agent.folder_lock import FolderLock, make_folder
+from pixelpilot.agent.folder_lock import FolderLock, claim_folder
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
@@ -123,11 +123,11 @@ def handle_batch(args: argparse.Namespace) -> int:
     setup = {"tasks_file": str(args.tasks), "env": args.env, "model": args.model,
              "settings": batch_settings(context)}  # fmt: skip
     # one writer per batch folder: a second `run --tasks` (or --resume) on it is refused
-    with FolderLock(out) if _made(out, resume) else contextlib.nullcontext():
+    with _claim(out, resume):
         plan = plan_batch(out, lines, setup, resume=resume, redact=secrets.redact_data)
         console = Console(highlight=False, markup=False, soft_wrap=True)
         if resume:
-            _print_plan(console, plan)
+            _print_plan(console, plan, secrets.redact)
 
         def done(result: JobResult, busy: int) -> None:
             finished[0] += 1
@@ -143,15 +143,20 @@ def handle_batch(args: argparse.Namespace) -> int:
                 "resumes": plan.record["resumes"]}  # fmt: skip
         write_summary(out / "summary.json", results, info)
         console.print(_table(results))
-        console.print(f"summary: {out / 'summary.json'}")
+        console.print(secrets.redact(f"summary: {out / 'summary.json'}"))
         return 0 if len(results) == len(lines) and all(r.ok for r in results) else 1
 
 
-def _made(out: Path, resume: bool) -> bool:
-    """Create `out` for a new batch; whether it exists (a --resume of a missing one: False)."""
+def _claim(out: Path, resume: bool) -> contextlib.AbstractContextManager[Any]:
+    """Hold `out` for the batch (checked, then created for a new one); nothing for a --resume
+    of a folder that is not there (`plan_batch` says so)."""
     if not resume:
-        make_folder(out)
-    return out.is_dir()
+        return claim_folder(out)
+    if not out.is_dir():
+        return contextlib.nullcontext()
+    lock = FolderLock(out)
+    lock.acquire()
+    return lock
 
 
 def batch_settings(context: _Context) -> dict[str, Any]:
@@ -241,12 +246,14 @@ def _run(
             import_ray().shutdown()
 
 
-def _print_plan(console: Console, plan: BatchPlan) -> None:
+def _print_plan(console: Console, plan: BatchPlan, redact: Callable[[str], str]) -> None:
+    """What a --resume keeps, warns of and moves aside; every line passes through `redact`
+    (a folder's name may hold a secret's value)."""
     for warning in plan.warnings:
-        print(f"pixelpilot: warning: {warning}", file=sys.stderr)
+        print(redact(f"pixelpilot: warning: {warning}"), file=sys.stderr)
     console.print(f"resuming: {len(plan.kept)} finished task(s) kept, {len(plan.todo)} to run")
     for old, new in plan.set_aside:
-        console.print(f"unfinished run {old.name} moved aside to {new.name}")
+        console.print(redact(f"unfinished run {old.name} moved aside to {new.name}"))
 
 
 def _verdict(result: JobResult) -> str:

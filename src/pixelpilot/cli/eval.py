@@ -149,6 +149,8 @@ def handle(args: argparse.Namespace) -> int:
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
     FolderLock(out).probe()  # a busy --out is refused before a model loads
+    if options.get("trajectories"):  # episodes' run directories, when not inside --out
+        FolderLock(Path(options["trajectories"]), what="--bench-opt trajectories").probe()
     if args.predictions:
         if args.model or args.resume:
             raise ConfigError("--predictions re-scores saved output: drop --model and --resume")

@@ -229,7 +229,7 @@ def handle(args: argparse.Namespace) -> int:
         if out.exists():
             claim = claim_run_dir(out, what="--out")
         else:
-            FolderLock(out, what="--out").check_outer()
+            FolderLock(out, what="--out").probe()
         trajectory = _run(args, task, settings, env_opts, model_opts, out, safety, secrets, show,
                           claim)  # fmt: skip
     except PixelpilotError as exc:  # its message must not carry a secret either

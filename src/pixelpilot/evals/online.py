@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pixelpilot.agent.folder_lock import check_free
 from pixelpilot.errors import ConfigError
 
 
@@ -55,6 +56,7 @@ def fresh_run_dir(root: str | None, *parts: str) -> Path | None:
 
     Raises:
         ConfigError: the path exists and is not a pixelpilot run directory.
+        UserError: a process is writing it (`check_free`).
     """
     if root is None:
         return None
@@ -64,5 +66,6 @@ def fresh_run_dir(root: str | None, *parts: str) -> Path | None:
             raise ConfigError(
                 f"{run_dir} exists and is not a pixelpilot run directory; move it away"
             )
+        check_free(run_dir, doing="replace")  # never another process's running episode
         shutil.rmtree(run_dir)
     return run_dir

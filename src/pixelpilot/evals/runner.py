@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pixelpilot.agent.folder_lock import FolderLock, make_folder
+from pixelpilot.agent.folder_lock import FolderLock, claim_folder
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, Dataset, Problems, Record, Score
 from pixelpilot.evals.outcome import (
@@ -115,8 +115,7 @@ def evaluate(
     _check_new(out / PREDICTIONS, resume)
     problems = Problems(strict=strict)
     dataset = benchmark.load(data, problems, for_prediction=True)  # a data mistake makes no --out
-    make_folder(out)
-    with FolderLock(out):  # one writer: a second run (or --resume) on `out` is refused
+    with claim_folder(out):  # one writer: a second run (or --resume) on `out` is refused
         _check_new(out / PREDICTIONS, resume)  # again: written before the lock was ours?
         return _evaluate(benchmark, policy, data=data, out=out, model_info=model_info,
                          limit=limit, batch_size=batch_size, resume=resume, problems=problems,
@@ -270,9 +269,12 @@ def rescore(
     if not predictions.is_file():  # before --out is made
         why = "is a folder" if predictions.is_dir() else "no such file"
         raise ConfigError(f"--predictions {predictions}: {why}: give a predictions.jsonl file")
-    make_folder(out)
-    with FolderLock(out):  # it may be the folder `predictions` is in
-        return _rescore(benchmark, predictions, data=data, out=out, limit=limit, strict=strict)
+    FolderLock(out).probe()
+    problems = Problems(strict=strict)
+    dataset = benchmark.load(data, problems, for_prediction=False)  # a data mistake makes no --out
+    with claim_folder(out):  # it may be the folder `predictions` is in
+        return _rescore(benchmark, predictions, data=data, out=out, limit=limit,
+                        problems=problems, dataset=dataset)  # fmt: skip
 
 
 def _rescore(
@@ -282,14 +284,13 @@ def _rescore(
     data: Path | None,
     out: Path,
     limit: int | None,
-    strict: bool,
+    problems: Problems,
+    dataset: Dataset[Any],
 ) -> EvalResult:
-    problems = Problems(strict=strict)
     try:
         saved = read_predictions(predictions, problems)
     except OSError as exc:
         raise ConfigError(f"--predictions {predictions}: {exc.strerror}") from None
-    dataset = benchmark.load(data, problems, for_prediction=False)
     previous = read_run(predictions.parent / RUN_FILE)
     if limit is None and previous is not None:
         saved_limit = previous.get("run", {}).get("limit")

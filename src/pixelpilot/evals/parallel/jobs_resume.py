@@ -38,7 +38,7 @@ from typing import Any
 
 from pixelpilot.actions import Outcome, Task
 from pixelpilot.agent import Trajectory
-from pixelpilot.agent.folder_lock import LOCK_NAME
+from pixelpilot.agent.folder_lock import LOCK_NAME, check_free
 from pixelpilot.agent.trajectory import RESULT
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.parallel.jobs import JobResult, TaskLine
@@ -255,6 +255,7 @@ def _check_same(out: Path, record: dict[str, Any], setup: dict[str, Any], tasks:
 
 
 def _set_aside(run_dir: Path) -> Path:
+    check_free(run_dir, doing="--resume: move aside")  # a run another process is writing
     k = 1
     while True:
         target = run_dir.with_name(f"{run_dir.name}.interrupted-{k}")

@@ -21,7 +21,7 @@ from typing import Any
 from PIL import Image
 
 from pixelpilot.actions import Observation
-from pixelpilot.agent.folder_lock import LOCK_NAME
+from pixelpilot.agent.folder_lock import LOCK_NAME, check_free
 from pixelpilot.model import History, HistoryEntry
 
 WireItem = tuple[dict[str, Any], dict[str, Any]]
@@ -115,8 +115,10 @@ def unpack_folder(data: bytes, folder: Path) -> None:
 
     Raises:
         ValueError: a member's name would leave `folder`.
+        UserError: a process is writing `folder` (`check_free`).
     """
     if folder.exists():
+        check_free(folder, doing="replace")  # never another process's running episode
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     root = folder.resolve()
