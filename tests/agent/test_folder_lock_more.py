@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pixelpilot.agent import folder_lock
-from pixelpilot.agent.folder_lock import LOCK_NAME, FolderLock, check_free
+from pixelpilot.agent.folder_lock import LOCK_NAME, FolderLock, check_free, reserve_folder
 from pixelpilot.cli import main
 from pixelpilot.errors import UserError
 from pixelpilot.evals.online import fresh_run_dir
@@ -98,3 +98,55 @@ def test_batch_output_hides_a_secret_in_the_folder_name(
     assert "summary: " in printed.out and "is not valid JSON" in printed.err
     assert "canary" not in printed.out + printed.err
     assert "<secret:PP_PW>" in printed.out and json.loads((out / "summary.json").read_text())
+
+
+def test_default_names_of_runs_started_together_are_each_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first, second = reserve_folder(Path("runs/x")), reserve_folder(Path("runs/x"))
+    assert (first.folder.name, second.folder.name) == ("x", "x-2")
+    assert first.held and second.held
+    first.release()
+    second.discard_if_unused()  # made by the reservation, holds nothing: removed
+    assert not second.folder.exists() and first.folder.is_dir()
+    script = write_script(tmp_path / "done.jsonl", planned_actions(0))
+    monkeypatch.setattr("time.strftime", lambda fmt: "20261130-120000")  # the same second
+    argv = ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "fake:wifi"]
+    statuses = [main(argv) for _ in range(3)]
+    assert statuses == [1, 1, 1]  # each ran (an empty script ends the episode unsolved)
+    made = sorted(p.name for p in (tmp_path / "runs").iterdir() if p.name != "x")
+    base = "20261130-120000-open-the-wifi-screen"
+    assert made == [base, f"{base}-2", f"{base}-3"]
+    assert all((tmp_path / "runs" / name / "result.json").is_file() for name in made)
+
+
+def test_an_impossible_or_dotted_out_is_settled_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    started: list[str] = []
+    monkeypatch.setattr("pixelpilot.cli.run.create_env", lambda name, opts: started.append(name))
+    argv = ["run", "--env", "fake", "--model", "scripted:x", "--task", "fake:wifi", "--out"]
+    assert main([*argv, "/proc/pixelpilot-cannot-be"]) == 2
+    assert "cannot create --out /proc/pixelpilot-cannot-be" in capsys.readouterr().err
+    assert started == []
+    script = write_script(tmp_path / "done.jsonl", planned_actions(0))
+    monkeypatch.undo()
+    monkeypatch.chdir(tmp_path)
+    run = ["run", "--env", "fake", "--model", f"scripted:{script}", "--task", "fake:wifi"]
+    assert main([*run, "--out", "zz/../dotted"]) == 1
+    assert (tmp_path / "dotted" / "result.json").is_file() and not (tmp_path / "zz").exists()
+
+
+def test_an_eval_refused_inside_leaves_no_new_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = screenspot_set(tmp_path / "set")
+    actions = write_script(tmp_path / "actions.jsonl", planned_actions(2))
+    out = tmp_path / "new" / "e"
+    argv = ["eval", "screenspot-v2", "--data", str(data), "--model", f"scripted:{actions}",
+            "--workers", "2", "--no-progress", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 2
+    assert "cannot serve 2 workers at once" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

@@ -20,6 +20,7 @@ import contextlib
 import errno
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -30,24 +31,32 @@ from pixelpilot.errors import UserError
 LOCK_NAME = ".pixelpilot.lock"
 
 
-def make_folder(folder: Path, *, what: str = "--out") -> None:
-    """Create `folder` (and its parents) unless it exists.
+def make_folder(folder: Path, *, what: str = "--out") -> list[Path]:
+    """Create `folder` (and its parents) unless it exists; the folders it made, outermost
+    first (`zz/../a1` makes no `zz`: the path is resolved first).
 
     Raises:
         UserError: it exists and is not a folder, or cannot be created (the OS reason).
     """
     check_makeable(folder, what=what)
-    missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
+    target = folder.resolve()
+    missing = [p for p in (target, *target.parents) if not p.exists()][::-1]
     made: list[Path] = []
     try:
         for path in missing:
-            path.mkdir()
+            try:
+                path.mkdir()
+            except FileExistsError:
+                if not path.is_dir():
+                    raise
+                continue  # made meanwhile by someone else: not ours to remove
             made.append(path)
     except OSError as exc:
         for path in reversed(made):  # a failed command leaves no folder it made
             with contextlib.suppress(OSError):
                 path.rmdir()
         raise UserError(f"cannot create {what} {folder}: {exc.strerror}") from None
+    return made
 
 
 def check_makeable(folder: Path, *, what: str = "--out") -> None:
@@ -76,8 +85,13 @@ def lock_holder(path: Path) -> int | None:
     device = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
     for line in table.splitlines():
         fields = line.split()
-        # "1: FLOCK  ADVISORY  WRITE 2384 fe:00:3301482 0 EOF"; "->" marks a blocked waiter
-        if len(fields) >= 6 and fields[1] == "FLOCK" and fields[5] == device:
+        # "1: FLOCK  ADVISORY  WRITE 2384 fe:00:3301482 0 EOF" ("->" marks a blocked waiter;
+        # READ is a probe's instant shared lock)
+        if (
+            len(fields) >= 6
+            and fields[1:4] == ["FLOCK", "ADVISORY", "WRITE"]
+            and (fields[5] == device)
+        ):
             try:
                 return int(fields[4])
             except ValueError:
@@ -158,6 +172,7 @@ class FolderLock:
         self.folder = folder
         self.path = folder / LOCK_NAME
         self.what = what
+        self.made: list[Path] = []  # the folders its claim created (see discard_if_unused)
         self._lock = FileLock(
             str(self.path), timeout=0, thread_local=False, fallback_to_soft=False,
             preserve_lock_file=True,
@@ -229,6 +244,24 @@ class FolderLock:
         if self._lock.is_locked:
             self._lock.release()
 
+    def discard_if_unused(self) -> None:
+        """For a command that failed before writing anything: remove the folders its claim
+        created when `folder` holds nothing but the lock file, then release. The lock file is
+        unlinked while still held, so a contender either fails to lock it or finds no folder
+        (no two holders); a folder the user made, or one with anything in it, is kept."""
+        if not self.held or not self.made:
+            self.release()
+            return
+        try:
+            if [entry.name for entry in self.folder.iterdir()] == [LOCK_NAME]:
+                self.path.unlink()
+                for path in reversed(self.made):
+                    path.rmdir()
+        except OSError:
+            pass  # something arrived meanwhile: keep it
+        finally:
+            self.release()
+
     def __enter__(self) -> FolderLock:
         self.acquire()
         return self
@@ -245,13 +278,79 @@ class FolderLock:
 def claim_folder(folder: Path, *, what: str = "--out") -> FolderLock:
     """Check, create and lock an output folder, in the order that leaves nothing behind when
     refused: not a file, not inside a folder another process writes, then made, then locked.
+    The lock's `folder` is the path to write to (resolved when it holds `..`).
 
     Raises:
         UserError: as `check_makeable`, `make_folder` and `FolderLock.acquire`.
     """
+    if ".." in folder.parts:  # `zz/../a1` with no zz: the folder meant is a1 (and stays it)
+        folder = folder.resolve()
     lock = FolderLock(folder, what=what)
     check_makeable(folder, what=what)
     lock.check_outer()
-    make_folder(folder, what=what)
-    lock.acquire()
+    made = make_folder(folder, what=what)
+    try:
+        lock.acquire()
+    except UserError:
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+    lock.made = made
     return lock
+
+
+def reserve_folder(base: Path) -> FolderLock:
+    """A new folder named `base`, or `base-2`, `base-3`, ... when taken (a default output
+    name: runs started in the same second get one each), created and locked.
+
+    Raises:
+        UserError: as `claim_folder`.
+    """
+    parent = base.parent
+    made = make_folder(parent, what="output folder")
+    for k in range(1, 10_000):
+        folder = base if k == 1 else base.with_name(f"{base.name}-{k}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise UserError(f"cannot create {folder}: {exc.strerror}") from None
+        lock = FolderLock(folder, what="output folder")
+        lock.made = [*made, folder]
+        try:
+            lock.acquire()  # nobody else makes this name: only a folder around it can refuse
+        except UserError:
+            folder.rmdir()
+            raise
+        return lock
+    raise UserError(f"cannot find a free name for {base}: give --out")
+
+
+@contextlib.contextmanager
+def claimed(folder: Path, *, what: str = "--out") -> Iterator[FolderLock]:
+    """`claim_folder` for a block: released at its end; when the block fails before writing
+    anything, the folders the claim created are removed (`discard_if_unused`).
+
+    Raises:
+        UserError: as `claim_folder`.
+    """
+    lock = claim_folder(folder, what=what)
+    try:
+        yield lock
+    except BaseException:
+        lock.discard_if_unused()
+        raise
+    finally:
+        lock.release()
+
+
+def free_name(base: Path) -> Path:
+    """`base`, or `base-2`, `base-3`, ... : the first that does not exist (a default output
+    name; `reserve_folder` also makes and locks it, for commands that claim it themselves)."""
+    folder, k = base, 1
+    while folder.exists() or folder.is_symlink():
+        k += 1
+        folder = base.with_name(f"{base.name}-{k}")
+    return folder

@@ -72,7 +72,7 @@ def claim_run_dir(run_dir: Path, *, what: str = "run directory") -> FolderLock:
             is in), or it already holds a trajectory.
     """
     lock = claim_folder(run_dir, what=what)  # a busy one is refused naming its process
-    if (run_dir / STEPS).exists():
+    if (lock.folder / STEPS).exists():
         lock.release()
         raise UserError(f"{run_dir} already holds a trajectory; choose another --out directory")
     return lock

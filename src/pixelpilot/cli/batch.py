@@ -29,7 +29,7 @@ from rich.table import Table
 
 from pixelpilot.actions import Task
 from pixelpilot.agent import Recorder, run_episode
-from pixelpilot.agent.folder_lock import FolderLock, claim_folder
+from pixelpilot.agent.folder_lock import FolderLock, claimed, free_name
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
@@ -117,7 +117,9 @@ def handle_batch(args: argparse.Namespace) -> int:
     resume = bool(getattr(args, "resume", False))
     if resume and not settings["out"]:
         raise ConfigError("--resume continues the batch in --out DIR: give --out")
-    out = Path(settings["out"] or f"runs/batch-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = Path(settings["out"] or free_name(Path(f"runs/batch-{time.strftime('%Y%m%d-%H%M%S')}")))
+    if ".." in out.parts:  # `zz/../b` with no zz: the folder meant is b
+        out = out.resolve()
     model_opts = model_options(args, config)
     context = _Context(args, settings, base_opts, model_opts, safety, secrets)
     setup = {"tasks_file": str(args.tasks), "env": args.env, "model": args.model,
@@ -151,7 +153,7 @@ def _claim(out: Path, resume: bool) -> contextlib.AbstractContextManager[Any]:
     """Hold `out` for the batch (checked, then created for a new one); nothing for a --resume
     of a folder that is not there (`plan_batch` says so)."""
     if not resume:
-        return claim_folder(out)
+        return claimed(out)
     if not out.is_dir():
         return contextlib.nullcontext()
     lock = FolderLock(out)

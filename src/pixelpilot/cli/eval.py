@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pixelpilot.agent.folder_lock import FolderLock
+from pixelpilot.agent.folder_lock import FolderLock, free_name
 from pixelpilot.cli.common import (
     add_model_arguments,
     add_pairs_argument,
@@ -135,7 +135,8 @@ def bench_options(args: argparse.Namespace, config: dict[str, Any]) -> dict[str,
 
 def handle(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    out = Path(args.out or f"evals/{args.benchmark}-{time.strftime('%Y%m%d-%H%M%S')}")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out or free_name(Path(f"evals/{args.benchmark}-{stamp}")))
     options = bench_options(args, config)
     if "trajectories" in BENCHMARKS.load(args.benchmark).Options.model_fields:
         # Online benchmarks keep each episode's run directory beside the predictions.

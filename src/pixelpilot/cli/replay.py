@@ -10,7 +10,7 @@ from typing import Any
 
 from pixelpilot.actions import Box, describe
 from pixelpilot.agent import Step, load_run
-from pixelpilot.agent.folder_lock import FolderLock
+from pixelpilot.agent.folder_lock import FolderLock, free_name
 from pixelpilot.agent.replay import DIFF_THRESHOLD, replay_run
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.cli.common import add_env_arguments, add_pairs_argument, env_options, parse_pairs
@@ -93,7 +93,7 @@ def handle(args: argparse.Namespace) -> int:
     if suite is not None and args.env not in suite.environments:
         wanted = " or ".join(f"--env {name}" for name in suite.environments)
         raise ConfigError(f"task '{args.task}' runs with {wanted}, not --env {args.env}")
-    out = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-replay")
+    out = Path(args.out or free_name(Path(f"runs/{time.strftime('%Y%m%d-%H%M%S')}-replay")))
     FolderLock(out).probe()  # a busy --out is refused before a model loads
     fallback: Policy | None = None
     if args.fallback_model:

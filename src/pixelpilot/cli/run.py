@@ -15,7 +15,7 @@ from rich.console import Console
 
 from pixelpilot.actions import Task, describe
 from pixelpilot.agent import BudgetExceeded, Deadline, Recorder, Step, Trajectory, run_episode
-from pixelpilot.agent.folder_lock import FolderLock
+from pixelpilot.agent.folder_lock import FolderLock, reserve_folder
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
@@ -213,27 +213,32 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError(f"task '{task.name}' runs with {wanted}, not --env {args.env}")
     env_opts = env_options(args, config)
     model_opts = model_options(args, config)
-    out = Path(settings["out"] or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{slug(task.goal)}")
-    safety = safety_settings(args, config, screenshots=out)
-    if safety.allowed_origins:  # [safety] allowed_origins also widen the browser's own guard
-        env_opts = with_allowed_origins(args.env, env_opts, safety.allowed_origins)
     console = Console(highlight=False, markup=False, soft_wrap=True)
 
     def show(line: str) -> None:
         console.print(secrets.redact(line))
 
+    # --out is checked, made and locked before anything starts (a busy, used or impossible one
+    # is refused now, not after the environment and model loaded); the default name is made
+    # unique (runs started in the same second); a start-up user mistake removes what was made
     claim: FolderLock | None = None
     try:
-        # a busy or used --out is refused now, not after the environment and model started;
-        # a new one is made by the recorder (a start-up user mistake leaves no folder)
-        if out.exists():
-            claim = claim_run_dir(out, what="--out")
+        if settings["out"]:
+            claim = claim_run_dir(Path(settings["out"]), what="--out")
         else:
-            FolderLock(out, what="--out").probe()
+            stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(task.goal)}"
+            claim = reserve_folder(Path("runs") / stamp)
+        out = claim.folder
+        safety = safety_settings(args, config, screenshots=out)
+        if safety.allowed_origins:  # [safety] allowed_origins also widen the browser's guard
+            env_opts = with_allowed_origins(args.env, env_opts, safety.allowed_origins)
         trajectory = _run(args, task, settings, env_opts, model_opts, out, safety, secrets, show,
                           claim)  # fmt: skip
-    except PixelpilotError as exc:  # its message must not carry a secret either
-        exc.args = tuple(secrets.redact(str(a)) for a in exc.args)
+    except BaseException as exc:
+        if claim is not None:
+            claim.discard_if_unused()
+        if isinstance(exc, PixelpilotError):  # its message must not carry a secret either
+            exc.args = tuple(secrets.redact(str(a)) for a in exc.args)
         raise
     finally:
         if claim is not None:
@@ -258,10 +263,10 @@ def _run(
     safety: SafetySettings,
     secrets: Secrets,
     show: Callable[[str], None],
-    claim: FolderLock | None,
+    claim: FolderLock,
 ) -> Trajectory:
     """Build the environment and the policy, run the episode, and close both (bounded).
-    `claim` holds `out` when it existed (see `claim_run_dir`): its recorder takes it over.
+    `claim` holds `out` (see `claim_run_dir`): its recorder takes it over.
 
     A start-up that is interrupted (Ctrl-C, SIGTERM) or fails for a reason other than a user
     mistake (the environment or the model would not start) still leaves a run directory:
@@ -322,7 +327,7 @@ def _startup_record(
     record: Trajectory,
     doing: str,
     redact: Callable[[Any], Any],
-    claim: FolderLock | None,
+    claim: FolderLock,
 ) -> Iterator[None]:
     """Write a run directory with no steps (`record`'s status, or "interrupted") when the block
     is interrupted or fails, then re-raise. Not for a user mistake: nothing ran, and the

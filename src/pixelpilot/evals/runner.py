@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pixelpilot.agent.folder_lock import FolderLock, claim_folder
+from pixelpilot.agent.folder_lock import FolderLock, claimed
 from pixelpilot.errors import ConfigError
 from pixelpilot.evals.base import Benchmark, Dataset, Problems, Record, Score
 from pixelpilot.evals.outcome import (
@@ -115,9 +115,9 @@ def evaluate(
     _check_new(out / PREDICTIONS, resume)
     problems = Problems(strict=strict)
     dataset = benchmark.load(data, problems, for_prediction=True)  # a data mistake makes no --out
-    with claim_folder(out):  # one writer: a second run (or --resume) on `out` is refused
-        _check_new(out / PREDICTIONS, resume)  # again: written before the lock was ours?
-        return _evaluate(benchmark, policy, data=data, out=out, model_info=model_info,
+    with claimed(out) as lock:  # one writer: a second run (or --resume) on `out` is refused
+        _check_new(lock.folder / PREDICTIONS, resume)  # again: written before the lock was ours?
+        return _evaluate(benchmark, policy, data=data, out=lock.folder, model_info=model_info,
                          limit=limit, batch_size=batch_size, resume=resume, problems=problems,
                          dataset=dataset, progress=progress, on_batch=on_batch,
                          workers=workers, executor=executor, own=own)  # fmt: skip
@@ -272,8 +272,8 @@ def rescore(
     FolderLock(out).probe()
     problems = Problems(strict=strict)
     dataset = benchmark.load(data, problems, for_prediction=False)  # a data mistake makes no --out
-    with claim_folder(out):  # it may be the folder `predictions` is in
-        return _rescore(benchmark, predictions, data=data, out=out, limit=limit,
+    with claimed(out) as lock:  # it may be the folder `predictions` is in
+        return _rescore(benchmark, predictions, data=data, out=lock.folder, limit=limit,
                         problems=problems, dataset=dataset)  # fmt: skip
 
 
