@@ -8,9 +8,7 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,36 +20,6 @@ from pixelpilot.errors import UserError
 from pixelpilot.evals.parallel.wire import pack_folder
 from tests.cli.test_batch import batch, outcomes, patch_policies
 from tests.evals.test_runner import planned_actions, screenspot_set, write_script
-
-HOLD = """
-import sys, time
-from pathlib import Path
-from pixelpilot.agent.folder_lock import FolderLock
-lock = FolderLock(Path(sys.argv[1]))
-lock.acquire()
-print("held", flush=True)
-sys.stdin.read()  # until the test closes stdin or kills it
-"""
-
-
-@pytest.fixture
-def holder(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[str]]]:
-    """Another process holding tmp_path/held's lock."""
-    folder = tmp_path / "held"
-    folder.mkdir()
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(folder)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).parents[2],
-    )
-    try:
-        assert process.stdout is not None and process.stdout.readline() == "held\n"
-        yield folder, process
-    finally:
-        process.kill()
-        process.wait(timeout=10)
 
 
 def test_a_folder_held_by_another_process_is_refused_naming_it(

@@ -16,14 +16,13 @@ from pixelpilot.errors import UserError
 from pixelpilot.evals.online import fresh_run_dir
 from pixelpilot.evals.parallel.jobs_resume import _set_aside
 from pixelpilot.evals.parallel.wire import pack_folder, unpack_folder
-from tests.agent.test_folder_lock import holder  # noqa: F401  (the fixture)
 from tests.cli.test_batch import batch, patch_policies
 from tests.evals.test_runner import planned_actions, screenspot_set, write_script
 
 Held = tuple[Path, object]
 
 
-def test_a_folder_another_process_writes_is_never_replaced_or_moved(holder: Held) -> None:  # noqa: F811
+def test_a_folder_another_process_writes_is_never_replaced_or_moved(holder: Held) -> None:
     folder, _ = holder
     (folder / "meta.json").write_text("{}")  # a run directory, as an episode's would be
     archive = pack_folder(folder)
@@ -40,7 +39,7 @@ def test_a_folder_another_process_writes_is_never_replaced_or_moved(holder: Held
 
 
 def test_a_holder_that_cannot_be_seen_still_counts(
-    holder: Held,  # noqa: F811
+    holder: Held,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder, _ = holder
@@ -54,7 +53,7 @@ def test_a_holder_that_cannot_be_seen_still_counts(
 
 
 def test_refused_commands_leave_no_folder_behind(
-    holder: Held,  # noqa: F811
+    holder: Held,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

@@ -52,11 +52,16 @@ def make_folder(folder: Path, *, what: str = "--out") -> list[Path]:
                 continue  # made meanwhile by someone else: not ours to remove
             made.append(path)
     except OSError as exc:
-        for path in reversed(made):  # a failed command leaves no folder it made
-            with contextlib.suppress(OSError):
-                path.rmdir()
+        _remove(made)  # a failed command leaves no folder it made
         raise UserError(f"cannot create {what} {folder}: {exc.strerror}") from None
     return made
+
+
+def _remove(made: list[Path]) -> None:
+    """Remove the (empty) folders `made`, innermost first; one that is not empty stays."""
+    for path in reversed(made):
+        with contextlib.suppress(OSError):
+            path.rmdir()
 
 
 def check_makeable(folder: Path, *, what: str = "--out") -> None:
@@ -152,7 +157,7 @@ def _lineage() -> set[int]:
     return pids
 
 
-def _process(pid: int | None) -> str:
+def _process(pid: int) -> str:
     return f"pixelpilot process {pid}" if pid else "another pixelpilot process"
 
 
@@ -187,6 +192,10 @@ class FolderLock:
         if self._lock.is_locked:
             return
         self.check_outer()
+        self._take()
+
+    def _take(self) -> None:
+        """Take the lock file itself (`acquire` without the outer-folder check)."""
         try:
             self._lock.acquire()
         except Timeout:
@@ -290,11 +299,9 @@ def claim_folder(folder: Path, *, what: str = "--out") -> FolderLock:
     lock.check_outer()
     made = make_folder(folder, what=what)
     try:
-        lock.acquire()
+        lock._take()  # the outer folders were checked just above
     except UserError:
-        for path in reversed(made):
-            with contextlib.suppress(OSError):
-                path.rmdir()
+        _remove(made)
         raise
     lock.made = made
     return lock
@@ -322,21 +329,16 @@ def reserve_folder(base: Path) -> FolderLock:
         try:
             lock.acquire()  # nobody else makes this name: only a folder around it can refuse
         except UserError:
-            folder.rmdir()
+            _remove(lock.made)
             raise
         return lock
     raise UserError(f"cannot find a free name for {base}: give --out")
 
 
 @contextlib.contextmanager
-def claimed(folder: Path, *, what: str = "--out") -> Iterator[FolderLock]:
-    """`claim_folder` for a block: released at its end; when the block fails before writing
-    anything, the folders the claim created are removed (`discard_if_unused`).
-
-    Raises:
-        UserError: as `claim_folder`.
-    """
-    lock = claim_folder(folder, what=what)
+def holding(lock: FolderLock) -> Iterator[FolderLock]:
+    """Hold a claimed `lock` for a block: released at its end; when the block fails before
+    writing anything, the folders the claim created are removed (`discard_if_unused`)."""
     try:
         yield lock
     except BaseException:
@@ -344,6 +346,15 @@ def claimed(folder: Path, *, what: str = "--out") -> Iterator[FolderLock]:
         raise
     finally:
         lock.release()
+
+
+def claimed(folder: Path, *, what: str = "--out") -> contextlib.AbstractContextManager[FolderLock]:
+    """`claim_folder` held for a block (see `holding`).
+
+    Raises:
+        UserError: as `claim_folder`.
+    """
+    return holding(claim_folder(folder, what=what))
 
 
 def free_name(base: Path) -> Path:

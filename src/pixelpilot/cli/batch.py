@@ -154,11 +154,7 @@ def _claim(out: Path, resume: bool) -> contextlib.AbstractContextManager[Any]:
     of a folder that is not there (`plan_batch` says so)."""
     if not resume:
         return claimed(out)
-    if not out.is_dir():
-        return contextlib.nullcontext()
-    lock = FolderLock(out)
-    lock.acquire()
-    return lock
+    return FolderLock(out) if out.is_dir() else contextlib.nullcontext()
 
 
 def batch_settings(context: _Context) -> dict[str, Any]:

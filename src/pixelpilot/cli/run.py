@@ -15,7 +15,7 @@ from rich.console import Console
 
 from pixelpilot.actions import Task, describe
 from pixelpilot.agent import BudgetExceeded, Deadline, Recorder, Step, Trajectory, run_episode
-from pixelpilot.agent.folder_lock import FolderLock, reserve_folder
+from pixelpilot.agent.folder_lock import FolderLock, holding, reserve_folder
 from pixelpilot.agent.report import write_run_report
 from pixelpilot.agent.safety import SafetySettings
 from pixelpilot.agent.secrets import Secrets, SecretsEnv
@@ -221,28 +221,18 @@ def handle(args: argparse.Namespace) -> int:
     # --out is checked, made and locked before anything starts (a busy, used or impossible one
     # is refused now, not after the environment and model loaded); the default name is made
     # unique (runs started in the same second); a start-up user mistake removes what was made
-    claim: FolderLock | None = None
-    try:
-        if settings["out"]:
-            claim = claim_run_dir(Path(settings["out"]), what="--out")
-        else:
-            stamp = f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(task.goal)}"
-            claim = reserve_folder(Path("runs") / stamp)
+    # (an error's message is printed by main, which hides the loaded secrets)
+    if settings["out"]:
+        claim = claim_run_dir(Path(settings["out"]), what="--out")
+    else:
+        claim = reserve_folder(Path("runs") / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(task.goal)}")
+    with holding(claim):  # the recorder takes it over (and releases it) once it is made
         out = claim.folder
         safety = safety_settings(args, config, screenshots=out)
         if safety.allowed_origins:  # [safety] allowed_origins also widen the browser's guard
             env_opts = with_allowed_origins(args.env, env_opts, safety.allowed_origins)
         trajectory = _run(args, task, settings, env_opts, model_opts, out, safety, secrets, show,
                           claim)  # fmt: skip
-    except BaseException as exc:
-        if claim is not None:
-            claim.discard_if_unused()
-        if isinstance(exc, PixelpilotError):  # its message must not carry a secret either
-            exc.args = tuple(secrets.redact(str(a)) for a in exc.args)
-        raise
-    finally:
-        if claim is not None:
-            claim.release()  # the recorder released it already when it was made
     show(summary(trajectory))
     show(f"run directory: {out}")
     if trajectory.user_mistake:  # the same one line on stderr as any user mistake
